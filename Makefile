@@ -1,0 +1,60 @@
+# camblur: make help lists every target.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+MAKEFLAGS += --no-print-directory
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SETUP_STAMP := $(VENV)/.setup-stamp
+
+# Lambda artefact: one zip for every function. Architecture and Python must match the
+# Terraform variables lambda_architecture / lambda_runtime (checked by the contract test).
+LAMBDA_ARCH ?= arm64
+LAMBDA_PYTHON ?= 3.13
+DIST := dist
+LAMBDA_ZIP := $(DIST)/camblur-lambda.zip
+
+.PHONY: help
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_.-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: setup
+setup: $(SETUP_STAMP) ## Create .venv with everything dev, tests and the demo need (idempotent)
+
+$(SETUP_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	touch $@
+
+.PHONY: lint
+lint: setup ## Lint and format-check the Python code (ruff)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+.PHONY: format
+format: setup ## Format the Python code (ruff)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+.PHONY: build
+build: setup ## Build the Lambda zip into dist/ (LAMBDA_ARCH=arm64|x86_64, LAMBDA_PYTHON=3.13)
+	$(PY) -m devtools.build_lambda --arch $(LAMBDA_ARCH) --python $(LAMBDA_PYTHON) --output $(LAMBDA_ZIP)
+
+.PHONY: test
+test: setup build ## Run every test: ruff, Terraform checks, unit and integration tests
+	$(MAKE) lint
+	$(MAKE) test-tf
+	$(PY) -m pytest -n 2 --dist loadgroup
+
+.PHONY: bench
+bench: setup ## Benchmark the live blur against the decode+encode floor
+	$(PY) benchmarks/bench_live_blur.py
+
+.PHONY: clean
+clean: ## Remove build output and caches (keeps .venv)
+	rm -rf $(DIST) build .pytest_cache .ruff_cache demo-output
+
+include $(wildcard mk/*.mk)

@@ -1,0 +1,51 @@
+"""Parse the AWS event shapes camblur receives into plain values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import unquote_plus
+
+
+@dataclass(frozen=True)
+class UploadedObject:
+    """One record of an S3 ObjectCreated notification."""
+
+    bucket: str
+    key: str
+    version_id: str | None
+    size: int
+    event_time: datetime
+    sequencer: str
+
+    @property
+    def camera_id(self) -> str:
+        """Cameras upload under `<camera id>/...`; a key without a folder has no camera."""
+        return self.key.split("/", 1)[0] if "/" in self.key else "unknown"
+
+
+def uploaded_objects(event: dict[str, Any]) -> list[UploadedObject]:
+    """Every ObjectCreated record of an S3 event; S3 URL-encodes keys, so decode each one."""
+    objects = []
+    for record in event.get("Records", []):
+        if not str(record.get("eventName", "")).startswith("ObjectCreated:"):
+            continue
+        s3 = record["s3"]
+        objects.append(
+            UploadedObject(
+                bucket=s3["bucket"]["name"],
+                key=unquote_plus(s3["object"]["key"]),
+                version_id=s3["object"].get("versionId"),
+                size=int(s3["object"].get("size", 0)),
+                event_time=_parse_time(record.get("eventTime")),
+                sequencer=s3["object"].get("sequencer", ""),
+            )
+        )
+    return objects
+
+
+def _parse_time(text: str | None) -> datetime:
+    if not text:
+        return datetime.now(UTC)
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))

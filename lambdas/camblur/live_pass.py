@@ -1,0 +1,173 @@
+"""The live pass: one uploaded picture → persons found by Rekognition → blurred copy + state.
+
+Fail closed: nothing reaches the blurred bucket unless detection succeeded on these very
+pixels. Permanent problems are recorded as REJECTED and not retried; transient ones raise so
+that Lambda retries and, in the end, the failure destination keeps the event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from camblur.adapters.rekognition import Detection, DetectionInput, ObjectUnreadable, PeopleDetector
+from camblur.adapters.state import LIVE_DONE, BlurStateTable, StateConflict, Status, expires_at
+from camblur.adapters.storage import PictureStore, RawPictureMissing, blurred_key_for
+from camblur.config import LiveConfig
+from camblur.core.blur import anonymise
+from camblur.core.errors import PictureRejected, TransientError
+from camblur.core.picture import Picture, decode_picture, detection_jpeg
+from camblur.events import UploadedObject
+from camblur.observability import MetricUnit, logger, metrics
+
+
+@dataclass(frozen=True)
+class Outcome:
+    key: str
+    status: str
+    persons: int = 0
+    reason: str | None = None
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def detection_input(
+    picture: Picture, bucket: str, key: str, version_id: str | None
+) -> DetectionInput:
+    """Let Rekognition read the object itself when it sees our pixels; otherwise send them."""
+    if picture.rekognition_reads_original:
+        return DetectionInput(bucket=bucket, key=key, version_id=version_id)
+    return DetectionInput(jpeg=detection_jpeg(picture))
+
+
+def detect_with_fallback(
+    detect: Callable[[DetectionInput], Detection], source: DetectionInput, picture: Picture
+) -> Detection:
+    """Rekognition may fail to read the S3 object (a KMS grant, say): then send the bytes."""
+    try:
+        return detect(source)
+    except ObjectUnreadable as error:
+        if source.jpeg is not None:
+            raise TransientError(str(error)) from error
+        logger.warning("Rekognition could not read the object; sending bytes", error=str(error))
+        return detect(DetectionInput(jpeg=detection_jpeg(picture)))
+
+
+class LivePass:
+    def __init__(
+        self,
+        config: LiveConfig,
+        store: PictureStore,
+        state: BlurStateTable,
+        detector: PeopleDetector,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._config = config
+        self._store = store
+        self._state = state
+        self._detector = detector
+        self._clock = clock
+
+    def process(self, upload: UploadedObject) -> Outcome:
+        with logger.append_context_keys(bucket=upload.bucket, key=upload.key):
+            outcome = self._process(upload)
+            logger.info(
+                "picture processed",
+                status=outcome.status,
+                persons=outcome.persons,
+                reason=outcome.reason,
+            )
+            return outcome
+
+    def _process(self, upload: UploadedObject) -> Outcome:
+        previous = self._state.get(upload.key)
+        if (
+            previous is not None
+            and previous.status in LIVE_DONE
+            and previous.raw_version_id == (upload.version_id or "null")
+        ):
+            # At-least-once delivery: the same version again costs nothing and changes nothing.
+            metrics.add_metric(name="DuplicateEvents", unit=MetricUnit.Count, value=1)
+            return Outcome(upload.key, f"DUPLICATE_{previous.status.value}")
+
+        base = self._base_item(upload)
+        try:
+            if upload.size > self._config.max_object_bytes:
+                raise PictureRejected(
+                    "TOO_LARGE_OBJECT",
+                    f"{upload.size} bytes is over the limit of {self._config.max_object_bytes}",
+                )
+            stored = self._store.read(upload.bucket, upload.key, upload.version_id)
+            picture = decode_picture(stored.data, self._config.max_image_pixels)
+            source = detection_input(picture, upload.bucket, upload.key, upload.version_id)
+            detection = detect_with_fallback(self._detector.detect, source, picture)
+            blurred = anonymise(picture, list(detection.boxes), self._config.blur_settings)
+        except RawPictureMissing:
+            self._record(base | {"status": Status.RAW_MISSING.value})
+            metrics.add_metric(name="RawPicturesMissing", unit=MetricUnit.Count, value=1)
+            return Outcome(upload.key, Status.RAW_MISSING.value)
+        except PictureRejected as rejected:
+            self._record(
+                base
+                | {
+                    "status": Status.REJECTED.value,
+                    "reason": rejected.reason,
+                    "error": rejected.detail,
+                }
+            )
+            metrics.add_metric(name="PicturesRejected", unit=MetricUnit.Count, value=1)
+            return Outcome(upload.key, Status.REJECTED.value, reason=rejected.reason)
+        except Exception as error:
+            # Record what happened, then let Lambda retry (and dead-letter in the end).
+            self._record(
+                base | {"status": Status.FAILED.value, "error": f"{type(error).__name__}: {error}"}
+            )
+            metrics.add_metric(name="PicturesFailed", unit=MetricUnit.Count, value=1)
+            raise
+
+        blurred_key = blurred_key_for(upload.key)
+        self._store.write_jpeg(self._config.blurred_bucket, blurred_key, blurred)
+        self._record(
+            base
+            | {
+                "status": Status.LIVE_BLURRED.value,
+                "raw_sha256": sha256(stored.data),
+                "blurred_key": blurred_key,
+                "blurred_sha256": sha256(blurred),
+                "boxes": [box.to_item() for box in detection.boxes],
+                "detector": detection.detector,
+                "detector_model_version": detection.model_version,
+                "width": picture.size[0],
+                "height": picture.size[1],
+            }
+        )
+        metrics.add_metric(name="PicturesProcessed", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name="PersonsBlurred", unit=MetricUnit.Count, value=len(detection.boxes))
+        return Outcome(upload.key, Status.LIVE_BLURRED.value, persons=len(detection.boxes))
+
+    def _base_item(self, upload: UploadedObject) -> dict[str, Any]:
+        now = self._clock()
+        captured = upload.event_time.astimezone(self._config.capture_time_zone)
+        return {
+            "raw_key": upload.key,
+            "raw_bucket": upload.bucket,
+            "raw_version_id": upload.version_id or "null",
+            "raw_size": upload.size,
+            "camera_id": upload.camera_id,
+            "capture_day": captured.date().isoformat(),
+            "captured_at": upload.event_time.isoformat(),
+            "sequencer": upload.sequencer,
+            "updated_at": now.isoformat(),
+            "expires_at": expires_at(now, self._config.state_ttl_days),
+        }
+
+    def _record(self, item: dict[str, Any]) -> None:
+        try:
+            self._state.record_live(item)
+        except StateConflict:
+            logger.info("state not written: picture already refined", status=item["status"])

@@ -1,0 +1,97 @@
+"""Create the AWS resources the handlers use, the way Terraform does, inside moto."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+REGION = "eu-west-1"
+
+
+@dataclass(frozen=True)
+class Stack:
+    raw_bucket: str
+    blurred_bucket: str
+    state_table: str
+    s3: Any
+    dynamodb: Any
+    rekognition: Any
+
+
+def create_state_table(dynamodb: Any, name: str) -> None:
+    """Same keys and GSI as terraform/modules/storage (pk/sk, by_capture_day)."""
+    dynamodb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+            {"AttributeName": "capture_day", "AttributeType": "S"},
+        ],
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by_capture_day",
+                "KeySchema": [
+                    {"AttributeName": "capture_day", "KeyType": "HASH"},
+                    {"AttributeName": "pk", "KeyType": "RANGE"},
+                ],
+                "Projection": {
+                    "ProjectionType": "INCLUDE",
+                    "NonKeyAttributes": ["status", "raw_key", "raw_version_id"],
+                },
+            }
+        ],
+    )
+
+
+def create_bucket(s3: Any, name: str) -> None:
+    s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+
+
+def s3_put_event(
+    bucket: str,
+    key: str,
+    version_id: str | None,
+    size: int,
+    event_time: str = "2026-11-25T10:15:00.000Z",
+) -> dict[str, Any]:
+    """An S3 ObjectCreated:Put notification, exactly as Lambda receives it (key URL-encoded)."""
+    from urllib.parse import quote_plus
+
+    obj: dict[str, Any] = {
+        "key": quote_plus(key, safe="/"),
+        "size": size,
+        "eTag": "0",
+        "sequencer": "0055AED6DCD90281E5",
+    }
+    if version_id:
+        obj["versionId"] = version_id
+    return {
+        "Records": [
+            {
+                "eventVersion": "2.1",
+                "eventSource": "aws:s3",
+                "awsRegion": REGION,
+                "eventTime": event_time,
+                "eventName": "ObjectCreated:Put",
+                "userIdentity": {"principalId": "AWS:CAMERA"},
+                "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+                "responseElements": {"x-amz-request-id": "C3D13FE58DE4C810"},
+                "s3": {
+                    "s3SchemaVersion": "1.0",
+                    "configurationId": "live-blur",
+                    "bucket": {
+                        "name": bucket,
+                        "ownerIdentity": {"principalId": "A3NL1KOZZKExample"},
+                        "arn": f"arn:aws:s3:::{bucket}",
+                    },
+                    "object": obj,
+                },
+            }
+        ]
+    }
