@@ -93,7 +93,9 @@ def main() -> None:
     args = parser.parse_args()
     digest = build(args.arch, args.python, args.output)
     size_mb = args.output.stat().st_size / 1e6
-    print(f"built {args.output} ({size_mb:.1f} MB, {args.arch}, python{args.python}) sha256 {digest}")
+    print(
+        f"built {args.output} ({size_mb:.1f} MB, {args.arch}, python{args.python}) sha256 {digest}"
+    )
 
 
 if __name__ == "__main__":

@@ -144,17 +144,90 @@ class LiveConfig(BlurConfig):
     state_ttl_days: int = _env("STATE_TTL_DAYS", _positive_int, 400)
 
 
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError("must be a whole number, 0 or more")
+    return value
+
+
+def _inference_units(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 100:
+        raise ValueError("must be between 1 and 100")
+    return value
+
+
+def _version_arn(text: str) -> str:
+    arn = _arn(text)
+    if ":project/" not in arn or "/version/" not in arn:
+        raise ValueError(
+            "must be a Custom Labels project version ARN (...:project/<p>/version/<v>/<n>)"
+        )
+    return arn
+
+
+def _queue_url(text: str) -> str:
+    if not text.startswith(("https://", "http://")):
+        raise ValueError("must be an SQS queue URL (https://sqs...)")
+    return text
+
+
 @dataclass(frozen=True)
-class ModelConfig:
-    """The Custom Labels model: the project and the version (the model) it runs."""
+class ScheduleConfig:
+    """refine_schedule: which day to refine, where to queue it, which model to start and how big."""
 
     state_table: str = _env("STATE_TABLE", _non_empty)
+    refine_queue_url: str = _env("REFINE_QUEUE_URL", _queue_url)
     model_project_arn: str = _env("MODEL_PROJECT_ARN", _arn)
-    model_version_arn: str = _env("MODEL_VERSION_ARN", _arn)
+    model_version_arn: str = _env("MODEL_VERSION_ARN", _version_arn)
+    min_inference_units: int = _env("MODEL_MIN_INFERENCE_UNITS", _inference_units, 1)
+    max_inference_units: int = _env("MODEL_MAX_INFERENCE_UNITS", _inference_units, 1)
+    refine_days_back: int = _env("REFINE_DAYS_BACK", _non_negative_int, 1)
+    # The live pass files pictures under capture days of this zone: "yesterday" must use it too.
+    capture_time_zone: ZoneInfo = _env("CAPTURE_TIME_ZONE", _time_zone, ZoneInfo("UTC"))
+    state_ttl_days: int = _env("STATE_TTL_DAYS", _positive_int, 400)
+
+    def __post_init__(self) -> None:
+        if self.max_inference_units < self.min_inference_units:
+            raise ConfigError(
+                f"environment variable MODEL_MAX_INFERENCE_UNITS={self.max_inference_units} "
+                f"must be at least MODEL_MIN_INFERENCE_UNITS={self.min_inference_units}"
+            )
+
+
+@dataclass(frozen=True)
+class RefineConfig(BlurConfig):
+    """refine_worker: the blur settings of the live pass plus the Custom Labels model to ask.
+
+    Only the version ARN: DetectCustomLabels needs nothing else, and the worker never starts,
+    stops or describes the model.
+    """
+
+    model_version_arn: str = _env("MODEL_VERSION_ARN", _version_arn)
+    custom_label_names: frozenset[str] = _env(
+        "CUSTOM_LABEL_NAMES", _label_names, frozenset({"person", "license_plate"})
+    )
+    custom_min_confidence: float = _env("CUSTOM_MIN_CONFIDENCE", _confidence, 50.0)
+
+
+@dataclass(frozen=True)
+class ReconcileConfig:
+    """model_reconciler: the run/session items, the model, the queue and its event source mapping."""
+
+    state_table: str = _env("STATE_TABLE", _non_empty)
+    refine_queue_url: str = _env("REFINE_QUEUE_URL", _queue_url)
+    model_project_arn: str = _env("MODEL_PROJECT_ARN", _arn)
+    model_version_arn: str = _env("MODEL_VERSION_ARN", _version_arn)
+    max_run_minutes: int = _env("MODEL_MAX_RUN_MINUTES", _positive_int, 240)
+    refine_mapping_uuid: str = _env("REFINE_MAPPING_UUID", _non_empty)
 
 
 ENVIRONMENT_BY_HANDLER: dict[str, frozenset[str]] = {
     "camblur.handlers.live.handler": env_names(LiveConfig),
+    "camblur.handlers.schedule.handler": env_names(ScheduleConfig),
+    "camblur.handlers.refine.handler": env_names(RefineConfig),
+    "camblur.handlers.reconcile.handler": env_names(ReconcileConfig),
 }
 """Handler path -> the environment variables it reads (besides Powertools' own)."""
 

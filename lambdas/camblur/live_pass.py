@@ -8,7 +8,7 @@ that Lambda retries and, in the end, the failure destination keeps the event.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -85,15 +85,11 @@ class LivePass:
             return outcome
 
     def _process(self, upload: UploadedObject) -> Outcome:
-        previous = self._state.get(upload.key)
-        if (
-            previous is not None
-            and previous.status in LIVE_DONE
-            and previous.raw_version_id == (upload.version_id or "null")
-        ):
+        done = self._already_done(upload, LIVE_DONE)
+        if done is not None:
             # At-least-once delivery: the same version again costs nothing and changes nothing.
             metrics.add_metric(name="DuplicateEvents", unit=MetricUnit.Count, value=1)
-            return Outcome(upload.key, f"DUPLICATE_{previous.status.value}")
+            return Outcome(upload.key, f"DUPLICATE_{done.value}")
 
         base = self._base_item(upload)
         try:
@@ -130,6 +126,11 @@ class LivePass:
             metrics.add_metric(name="PicturesFailed", unit=MetricUnit.Count, value=1)
             raise
 
+        if self._already_done(upload, {Status.REFINED}) is not None:
+            # The refinement finished this very version while we worked: its output has more
+            # boxes than ours and must stay. (The live function's maximum event age keeps late
+            # retries out of the refinement window; this check closes the rest to milliseconds.)
+            return Outcome(upload.key, f"DUPLICATE_{Status.REFINED.value}")
         blurred_key = blurred_key_for(upload.key)
         self._store.write_jpeg(self._config.blurred_bucket, blurred_key, blurred)
         self._record(
@@ -149,6 +150,13 @@ class LivePass:
         metrics.add_metric(name="PicturesProcessed", unit=MetricUnit.Count, value=1)
         metrics.add_metric(name="PersonsBlurred", unit=MetricUnit.Count, value=len(detection.boxes))
         return Outcome(upload.key, Status.LIVE_BLURRED.value, persons=len(detection.boxes))
+
+    def _already_done(self, upload: UploadedObject, statuses: Collection[Status]) -> Status | None:
+        """The stored status of this very raw version, if it is one of `statuses`."""
+        state = self._state.get(upload.key)
+        if state is None or state.raw_version_id != (upload.version_id or "null"):
+            return None
+        return state.status if state.status in statuses else None
 
     def _base_item(self, upload: UploadedObject) -> dict[str, Any]:
         now = self._clock()

@@ -7,9 +7,10 @@ import io
 
 import numpy as np
 import pytest
-from camblur.core.errors import TransientError
 from PIL import Image
 
+from camblur.adapters import aws
+from camblur.core.errors import TransientError
 from tests.support.live import PERSON, Live, labels_response
 from tests.support.pictures import astronaut, decode, encode, jpeg_bytes, jpeg_segments, photo_like
 
@@ -178,3 +179,34 @@ def test_an_object_deleted_before_processing_is_marked_missing(live_env: Live) -
     live_env.invoke(event)
     assert live_env.state("cam-1/gone.jpg")["status"] == "RAW_MISSING"
     assert live_env.blurred_keys() == []
+
+
+def test_a_refinement_finishing_during_the_live_pass_keeps_its_output(live_env: Live) -> None:
+    # Given a picture whose refinement finishes while the live pass is waiting for Rekognition
+    event = live_env.upload("cam-1/race.jpg", jpeg_bytes(photo_like(200, 150)))
+    version = event["Records"][0]["s3"]["object"]["versionId"]
+    table = live_env.stack.dynamodb.Table(live_env.stack.state_table)
+
+    def refinement_finishes(**_: object) -> None:
+        live_env.stack.s3.put_object(
+            Bucket=live_env.stack.blurred_bucket, Key="cam-1/race.jpg", Body=b"refined output"
+        )
+        table.put_item(
+            Item={
+                "pk": "PICTURE#cam-1/race.jpg",
+                "sk": "STATE",
+                "raw_key": "cam-1/race.jpg",
+                "raw_version_id": version,
+                "status": "REFINED",
+            }
+        )
+
+    aws.client("rekognition").meta.events.register(
+        "after-call.rekognition.DetectLabels", refinement_finishes
+    )
+    live_env.expect_detection(labels_response(PERSON))
+    # When the live pass completes
+    live_env.invoke(event)
+    # Then the refined output and state are left as the refinement wrote them
+    assert live_env.blurred("cam-1/race.jpg") == b"refined output"
+    assert live_env.state("cam-1/race.jpg")["status"] == "REFINED"

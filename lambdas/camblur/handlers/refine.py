@@ -1,0 +1,45 @@
+"""Lambda 3, refine_worker: SQS refine queue (ReportBatchItemFailures) → refined pictures.
+
+Returns the ids of the messages that failed, and only those return to the queue.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from camblur import config
+from camblur.adapters.rekognition import CustomLabelsDetector
+from camblur.adapters.state import BlurStateTable, RunTable
+from camblur.adapters.storage import PictureStore
+from camblur.observability import logger, metrics
+from camblur.refine.worker import RefineWorker
+
+
+@cache
+def worker() -> RefineWorker:
+    """Built once per Lambda process; a bad environment variable fails here, by name."""
+    settings = config.load(config.RefineConfig)
+    return RefineWorker(
+        settings,
+        PictureStore(),
+        BlurStateTable(settings.state_table),
+        RunTable(settings.state_table),
+        CustomLabelsDetector(
+            settings.model_version_arn,
+            settings.custom_label_names,
+            settings.custom_min_confidence,
+        ),
+    )
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    def remaining_seconds() -> float:
+        if context is not None and hasattr(context, "get_remaining_time_in_millis"):
+            return float(context.get_remaining_time_in_millis()) / 1000
+        return 900.0
+
+    result = worker().process_batch(event.get("Records", []), remaining_seconds)
+    return result.response()

@@ -1,0 +1,287 @@
+"""refine_schedule: queue one capture day for refinement, record the run, start the model.
+
+Idempotent by construction:
+- the run item `RUN#<day>` is created once; a second invocation for the same day finds it
+  QUEUED or closed and queues nothing;
+- queueing holds a lease on the run item and checkpoints the index cursor after each page,
+  so a crashed invocation's retry resumes where it stopped (at most one page is sent twice,
+  and the worker skips a picture this run already refined);
+- the model is started at most once per session (`start_requested_at` is set conditionally).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from camblur.adapters.queue import RefineQueue
+from camblur.adapters.rekognition import ModelControl, ModelState
+from camblur.adapters.state import (
+    ModelSession,
+    RunStatus,
+    RunTable,
+    Status,
+    expires_at,
+    to_iso,
+)
+from camblur.config import ScheduleConfig
+from camblur.core.errors import TransientError
+from camblur.observability import MetricUnit, logger, metrics
+from camblur.refine.messages import (
+    PictureStates,
+    RefineMessage,
+    capture_day_for,
+    parse_capture_day,
+)
+
+# Nothing to refine: the picture was refused, or its raw object is gone.
+NOT_REFINABLE = frozenset({Status.REJECTED.value, Status.RAW_MISSING.value})
+PAGE_SIZE = 500  # index items per page: one checkpoint, at most one page re-sent on resume
+TIME_MARGIN_SECONDS = 20.0  # stop queueing this close to the Lambda timeout; a retry resumes
+
+
+@dataclass(frozen=True)
+class ScheduleRequest:
+    """What the schedule event asks for. EventBridge Scheduler sends `{}` unless told more."""
+
+    capture_day: str | None = None
+    scheduled_time: datetime | None = None
+    rerun: bool = False
+
+    @classmethod
+    def from_event(cls, event: dict[str, Any] | None) -> ScheduleRequest:
+        event = event or {}
+        day = event.get("capture_day")
+        # Scheduler's <aws.scheduler.scheduled-time> or an EventBridge rule's `time`: a retry
+        # delivered after midnight still refines the day it was meant for.
+        moment = event.get("scheduled_time") or event.get("time")
+        return cls(
+            capture_day=parse_capture_day(str(day)) if day else None,
+            scheduled_time=datetime.fromisoformat(str(moment).replace("Z", "+00:00"))
+            if moment
+            else None,
+            rerun=bool(event.get("rerun", False)),
+        )
+
+
+@dataclass(frozen=True)
+class ScheduleOutcome:
+    capture_day: str
+    status: str
+    queued: int = 0
+    skipped: int = 0
+    model_status: str = ""
+
+
+class RefineScheduler:
+    def __init__(
+        self,
+        config: ScheduleConfig,
+        pictures: PictureStates,
+        runs: RunTable,
+        queue: RefineQueue,
+        model: ModelControl,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        new_id: Callable[[], str] = lambda: uuid.uuid4().hex[:12],
+    ) -> None:
+        self._config = config
+        self._pictures = pictures
+        self._runs = runs
+        self._queue = queue
+        self._model = model
+        self._clock = clock
+        self._new_id = new_id
+
+    def run(
+        self,
+        request: ScheduleRequest | None = None,
+        remaining_seconds: Callable[[], float] = lambda: 900.0,
+    ) -> ScheduleOutcome:
+        request = request or ScheduleRequest()
+        now = self._clock()
+        day = request.capture_day or capture_day_for(
+            request.scheduled_time or now,
+            self._config.capture_time_zone,
+            self._config.refine_days_back,
+        )
+        with logger.append_context_keys(capture_day=day):
+            outcome = self._run(day, now, request.rerun, remaining_seconds)
+            logger.info(
+                "refinement scheduled",
+                status=outcome.status,
+                queued=outcome.queued,
+                skipped=outcome.skipped,
+                model_status=outcome.model_status,
+            )
+            return outcome
+
+    def _run(
+        self, day: str, now: datetime, rerun: bool, remaining_seconds: Callable[[], float]
+    ) -> ScheduleOutcome:
+        existing = self._runs.get_run(day)
+        if existing is not None and (
+            existing.status is RunStatus.QUEUED or (existing.closed and not rerun)
+        ):
+            return self._already(day, existing.status, existing.queued, existing.skipped)
+
+        model = self._model.describe()
+        if existing is not None and existing.status is RunStatus.QUEUEING:
+            run = existing  # an earlier invocation stopped half-way: resume from its cursor
+        else:
+            run = self._runs.create_run(
+                day,
+                run_id=f"{day}#{self._new_id()}",
+                now=now,
+                expires=expires_at(now, self._config.state_ttl_days),
+                model_version_arn=self._config.model_version_arn,
+                replace_closed=rerun,
+            )
+            if run.status is not RunStatus.QUEUEING:  # another invocation won the race
+                return self._already(day, run.status, run.queued, run.skipped)
+        if model.unusable:
+            # Reported once, not retried: the live-blurred pictures stay as they are.
+            self._runs.fail_run(day, run.run_id, now, f"MODEL_{model.status}", model.message)
+            metrics.add_metric(name="RefineModelUnusable", unit=MetricUnit.Count, value=1)
+            logger.error(
+                "model cannot serve; nothing queued",
+                model_status=model.status,
+                status_message=model.message,
+            )
+            return ScheduleOutcome(day, RunStatus.FAILED.value, model_status=model.status)
+
+        owner = f"{run.run_id}/{self._new_id()}"
+        lease_until = now + timedelta(seconds=max(remaining_seconds(), 60.0))
+        claimed = self._runs.claim_enqueue(day, run.run_id, owner, now, lease_until)
+        if claimed is None:
+            logger.info("another invocation is queueing this day")
+            return ScheduleOutcome(day, "BUSY")
+        try:
+            return self._enqueue(
+                day,
+                run.run_id,
+                owner,
+                claimed.cursor,
+                claimed.queued,
+                claimed.skipped,
+                model,
+                remaining_seconds,
+            )
+        except BaseException:
+            self._runs.release_enqueue(day, owner)
+            raise
+
+    def _enqueue(
+        self,
+        day: str,
+        run_id: str,
+        owner: str,
+        cursor: dict[str, Any] | None,
+        queued: int,
+        skipped: int,
+        model: ModelState,
+        remaining_seconds: Callable[[], float],
+    ) -> ScheduleOutcome:
+        session: ModelSession | None = None
+        while True:
+            items, cursor = self._pictures.pictures_of_day_page(day, cursor, PAGE_SIZE)
+            keys = [key for key in map(_refinable_key, items) if key is not None]
+            skipped += len(items) - len(keys)
+            if keys:
+                if session is None:
+                    # Start the model before sending: it takes minutes, sending takes seconds.
+                    session = self._runs.join_session(
+                        day,
+                        session_id=f"session#{self._new_id()}",
+                        now=self._clock(),
+                        min_units=self._config.min_inference_units,
+                        max_units=self._config.max_inference_units,
+                    )
+                    model = self._ensure_model_started(session, model)
+                self._queue.send([RefineMessage(key, day, run_id).to_body() for key in keys])
+                queued += len(keys)
+            self._runs.save_progress(day, owner, cursor, queued, skipped)
+            if cursor is None:
+                break
+            if remaining_seconds() < TIME_MARGIN_SECONDS:
+                raise TransientError(f"out of time after {queued} pictures; a retry resumes")
+
+        now = self._clock()
+        if queued:
+            self._runs.finish_enqueue(day, owner, now, queued, skipped, RunStatus.QUEUED)
+            self._runs.finish_enqueuing(day)
+        else:
+            self._runs.finish_enqueue(
+                day,
+                owner,
+                now,
+                queued,
+                skipped,
+                RunStatus.DONE,
+                extra={"end_reason": "NOTHING_TO_REFINE", "ended_at": to_iso(now)},
+            )
+        metrics.add_metric(name="RefineQueued", unit=MetricUnit.Count, value=queued)
+        status = RunStatus.QUEUED.value if queued else "NOTHING_TO_REFINE"
+        return ScheduleOutcome(day, status, queued, skipped, model.status)
+
+    def _ensure_model_started(self, session: ModelSession, state: ModelState) -> ModelState:
+        """Start the model unless this session already did (or found it running).
+
+        A failed start is not fatal here: the reconciler starts a session's model that was
+        never started, so queueing goes on.
+        """
+        if session.start_requested_at is not None:
+            return state
+        now = self._clock()
+        if state.active:
+            logger.warning("model already starting or running: this session adopts it")
+            self._runs.update_session(
+                session.session_id,
+                {"start_requested_at": to_iso(now), "adopted": True},
+                only_if_absent=True,
+            )
+            self._runs.update_runs(session.days, {"model_adopted_at": to_iso(now)})
+        elif state.startable:
+            try:
+                started = self._model.start(session.min_units, session.max_units)
+            except TransientError as error:
+                logger.warning("model start failed; the reconciler will retry", error=str(error))
+                return state
+            self._runs.update_session(
+                session.session_id,
+                {"start_requested_at": to_iso(now), "adopted": not started},
+                only_if_absent=True,
+            )
+            self._runs.update_runs(
+                session.days,
+                {
+                    "model_start_requested_at": to_iso(now),
+                    "min_inference_units": session.min_units,
+                    "max_inference_units": session.max_units,
+                },
+            )
+            metrics.add_metric(name="ModelStarts", unit=MetricUnit.Count, value=1)
+            logger.info(
+                "model start requested",
+                min_inference_units=session.min_units,
+                max_inference_units=session.max_units,
+            )
+            return replace(state, status="STARTING", message="")
+        else:
+            logger.info(
+                "model not startable now; the reconciler decides", model_status=state.status
+            )
+        return state
+
+    @staticmethod
+    def _already(day: str, status: RunStatus, queued: int, skipped: int) -> ScheduleOutcome:
+        return ScheduleOutcome(day, f"ALREADY_{status.value}", queued, skipped)
+
+
+def _refinable_key(item: dict[str, Any]) -> str | None:
+    pk = str(item.get("pk", ""))
+    if not pk.startswith("PICTURE#") or item.get("status") in NOT_REFINABLE:
+        return None
+    return str(item.get("raw_key") or pk.removeprefix("PICTURE#"))

@@ -1,0 +1,82 @@
+"""devtools.cost: the configured deployment's monthly cost beside the seed design."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from devtools import cost
+
+
+def test_the_estimate_prints_every_service_for_both_designs(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # When the estimate runs for dev, 200 cameras every 5 minutes
+    assert cost.main(["--env", "dev", "--cameras", "200", "--interval-minutes", "5"]) == 0
+
+    # Then it names what it read and prints each line with both columns, and the totals
+    out = capsys.readouterr().out
+    assert "57,600 pictures a day" in out
+    assert "environments/dev/terraform.tfvars" in out
+    for service in (
+        "Rekognition DetectLabels",
+        "Rekognition Custom Labels model",
+        "Lambda",
+        "S3",
+        "DynamoDB",
+        "total per month",
+    ):
+        line = next(line for line in out.splitlines() if line.startswith(service))
+        assert line.count("$") >= 2, line
+
+
+def test_an_unknown_environment_fails_clearly(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cost.main(["--env", "staging"]) == 2
+    assert "environments/staging does not exist" in capsys.readouterr().err
+    assert cost.main([]) == 2
+    assert "ENV is not set" in capsys.readouterr().err
+
+
+def test_the_environments_settings_override_the_stack_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an environment that passes its own inference units and a literal batch size
+    env = tmp_path / "big"
+    env.mkdir()
+    (env / "variables.tf").write_text(
+        'variable "model_min_inference_units" {\n  type = number\n  default = 1\n}\n'
+    )
+    (env / "main.tf").write_text(
+        'module "camblur" {\n  source = "../../terraform"\n'
+        "  model_min_inference_units = var.model_min_inference_units\n"
+        "  refine_batch_size = 10\n}\n"
+    )
+    (env / "terraform.tfvars").write_text("model_min_inference_units = 3\n")
+    monkeypatch.setattr(cost, "ENVIRONMENTS", tmp_path)
+
+    # When the deployment is read
+    deployment = cost.read_deployment("big")
+
+    # Then tfvars and main.tf win over terraform/variables.tf, and each source is named
+    assert deployment.settings["model_min_inference_units"] == 3
+    assert deployment.sources["model_min_inference_units"].endswith("terraform.tfvars")
+    assert deployment.settings["refine_batch_size"] == 10
+    assert deployment.settings["model_max_run_minutes"] == 240
+    assert deployment.sources["model_max_run_minutes"] == "terraform/variables.tf default"
+
+
+def test_more_inference_units_shorten_the_day_but_cost_per_unit_hour() -> None:
+    args = cost.parser().parse_args(["--env", "dev"])
+    one = cost.read_deployment("dev")
+    two = cost.Deployment({**one.settings, "model_min_inference_units": 2}, one.sources, [])
+    _, facts_one = cost.estimate(args, one)
+    _, facts_two = cost.estimate(args, two)
+    assert facts_two["serving_minutes"] == pytest.approx(facts_one["serving_minutes"] / 2)
+
+
+def test_tiered_prices_apply_each_tier_in_turn() -> None:
+    assert cost.tiered(1_500_000, "1000000:0.001,inf:0.0008") == pytest.approx(1000 + 400)
+    assert cost.reconciler_minutes("rate(5 minutes)") == 5
+    with pytest.raises(cost.CostError):
+        cost.reconciler_minutes("cron(0 * * * ? *)")
