@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
-from camblur.adapters import aws
 from moto import mock_aws
 
+from camblur.adapters import aws
 from tests.support.aws import REGION, Stack, create_bucket, create_state_table
 
 

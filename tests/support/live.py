@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 from botocore.stub import ANY, Stubber
+
 from camblur.adapters import aws
 from camblur.handlers import live
-
 from tests.support.aws import Stack, s3_put_event
 from tests.support.lambda_context import LambdaContext
 

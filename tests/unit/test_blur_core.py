@@ -7,11 +7,11 @@ import io
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
+
 from camblur.core.blur import BlurSettings, BlurStyle, anonymise
 from camblur.core.boxes import Box
 from camblur.core.picture import decode_picture
-from PIL import Image
-
 from tests.support.pictures import (
     astronaut,
     decode,

@@ -1,0 +1,9 @@
+# Replace the account and model ARNs with yours (the model is trained outside Terraform).
+region              = "eu-west-1"
+allowed_account_ids = ["111111111111"]
+
+model_project_arn = "arn:aws:rekognition:eu-west-1:111111111111:project/camblur-people-plates/1700000000000"
+model_version_arn = "arn:aws:rekognition:eu-west-1:111111111111:project/camblur-people-plates/version/camblur-people-plates.v1/1700000000001"
+
+capture_time_zone         = "Europe/Paris"
+live_reserved_concurrency = 5

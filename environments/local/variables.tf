@@ -1,0 +1,46 @@
+variable "aws_endpoint_url" {
+  description = "URL of the embedded AWS endpoint (python -m devtools.embedded_aws url)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^https?://[^/]+/?$", var.aws_endpoint_url))
+    error_message = "aws_endpoint_url must be a URL such as http://127.0.0.1:5000."
+  }
+}
+
+variable "region" {
+  description = "Region the embedded endpoint pretends to be."
+  type        = string
+  default     = "eu-west-1"
+}
+
+variable "lambda_zip_path" {
+  description = "Lambda zip built by make build, relative to this folder."
+  type        = string
+  default     = "../../dist/camblur-lambda.zip"
+}
+
+variable "model_project_arn" {
+  description = "Custom Labels project ARN (does not have to exist: moto's account is 123456789012)."
+  type        = string
+}
+
+variable "model_version_arn" {
+  description = "Custom Labels model ARN (does not have to exist)."
+  type        = string
+}
+
+variable "capture_time_zone" {
+  description = "IANA time zone of the capture day."
+  type        = string
+  default     = "UTC"
+}
+
+variable "raw_notification_filter" {
+  description = "Which new raw objects trigger live_blur (prefix, suffix)."
+  type = object({
+    prefix = optional(string, "")
+    suffix = optional(string, "")
+  })
+  default = {}
+}

@@ -1,0 +1,169 @@
+# The four functions of docs/architecture.md, all from one zip. Handler paths and
+# environment variables are the contract with lambdas/camblur: the unit test
+# tests/unit/test_terraform_contract.py reads `local.functions` below and compares it with
+# camblur.config.ENVIRONMENT_BY_HANDLER. Keep every map literal so that it can.
+#
+# model_reconciler stands apart (local.reconciler, aws_lambda_function.reconciler): its
+# environment names the refine mapping, and the mapping needs refine_worker to exist first.
+# In one for_each with the others, that would be a dependency cycle.
+
+locals {
+  functions = {
+    live_blur = {
+      handler              = "camblur.handlers.live.handler"
+      memory_mb            = var.live_memory_mb
+      timeout_seconds      = var.live_timeout_seconds
+      reserved_concurrency = var.live_reserved_concurrency
+      environment = {
+        RAW_BUCKET                   = var.raw_bucket_name
+        BLURRED_BUCKET               = var.blurred_bucket_name
+        STATE_TABLE                  = var.state_table_name
+        BLUR_STYLE                   = var.blur.style
+        BLUR_MARGIN                  = tostring(var.blur.margin)
+        JPEG_QUALITY                 = tostring(var.blur.jpeg_quality)
+        MAX_IMAGE_PIXELS             = tostring(var.blur.max_image_pixels)
+        MAX_OBJECT_BYTES             = tostring(var.blur.max_object_bytes)
+        PERSON_MIN_CONFIDENCE        = tostring(var.person_min_confidence)
+        CAPTURE_TIME_ZONE            = var.capture_time_zone
+        STATE_TTL_DAYS               = tostring(var.state_ttl_days)
+        POWERTOOLS_SERVICE_NAME      = var.function_names["live_blur"]
+        POWERTOOLS_METRICS_NAMESPACE = var.metrics_namespace
+        POWERTOOLS_LOG_LEVEL         = var.log_level
+      }
+    }
+
+    refine_schedule = {
+      handler              = "camblur.handlers.schedule.handler"
+      memory_mb            = 512
+      timeout_seconds      = 300 # queries a whole capture day and queues it
+      reserved_concurrency = 1   # one run at a time
+      environment = {
+        STATE_TABLE                  = var.state_table_name
+        STATE_TTL_DAYS               = tostring(var.state_ttl_days)
+        CAPTURE_TIME_ZONE            = var.capture_time_zone # "yesterday" in the sites' zone
+        REFINE_QUEUE_URL             = aws_sqs_queue.refine.url
+        MODEL_PROJECT_ARN            = var.model.project_arn
+        MODEL_VERSION_ARN            = var.model.version_arn
+        MODEL_MIN_INFERENCE_UNITS    = tostring(var.model.min_inference_units)
+        MODEL_MAX_INFERENCE_UNITS    = tostring(var.model.max_inference_units)
+        REFINE_DAYS_BACK             = tostring(var.refine_days_back)
+        POWERTOOLS_SERVICE_NAME      = var.function_names["refine_schedule"]
+        POWERTOOLS_METRICS_NAMESPACE = var.metrics_namespace
+        POWERTOOLS_LOG_LEVEL         = var.log_level
+      }
+    }
+
+    refine_worker = {
+      handler         = "camblur.handlers.refine.handler"
+      memory_mb       = var.worker_memory_mb
+      timeout_seconds = var.worker_timeout_seconds
+      # The mapping's maximum_concurrency is the real limit; reserving as much keeps
+      # other functions from starving it.
+      reserved_concurrency = var.refine_maximum_concurrency
+      environment = {
+        RAW_BUCKET                   = var.raw_bucket_name
+        BLURRED_BUCKET               = var.blurred_bucket_name
+        STATE_TABLE                  = var.state_table_name
+        BLUR_STYLE                   = var.blur.style
+        BLUR_MARGIN                  = tostring(var.blur.margin)
+        JPEG_QUALITY                 = tostring(var.blur.jpeg_quality)
+        MAX_IMAGE_PIXELS             = tostring(var.blur.max_image_pixels)
+        MAX_OBJECT_BYTES             = tostring(var.blur.max_object_bytes)
+        MODEL_VERSION_ARN            = var.model.version_arn # DetectCustomLabels needs no project
+        CUSTOM_LABEL_NAMES           = join(",", var.custom_label_names)
+        CUSTOM_MIN_CONFIDENCE        = tostring(var.custom_min_confidence)
+        POWERTOOLS_SERVICE_NAME      = var.function_names["refine_worker"]
+        POWERTOOLS_METRICS_NAMESPACE = var.metrics_namespace
+        POWERTOOLS_LOG_LEVEL         = var.log_level
+      }
+    }
+  }
+}
+
+locals {
+  reconciler = {
+    handler              = "camblur.handlers.reconcile.handler"
+    memory_mb            = 256
+    timeout_seconds      = 60
+    reserved_concurrency = 1 # two reconcilers must never race to start/stop the model
+    environment = {
+      STATE_TABLE                  = var.state_table_name
+      REFINE_QUEUE_URL             = aws_sqs_queue.refine.url
+      MODEL_PROJECT_ARN            = var.model.project_arn
+      MODEL_VERSION_ARN            = var.model.version_arn
+      MODEL_MAX_RUN_MINUTES        = tostring(var.model.max_run_minutes)
+      REFINE_MAPPING_UUID          = aws_lambda_event_source_mapping.refine.uuid
+      POWERTOOLS_SERVICE_NAME      = var.function_names["model_reconciler"]
+      POWERTOOLS_METRICS_NAMESPACE = var.metrics_namespace
+      POWERTOOLS_LOG_LEVEL         = var.log_level
+    }
+  }
+}
+
+# Created before the functions so that Lambda does not create them without retention or key.
+resource "aws_cloudwatch_log_group" "this" {
+  for_each = var.function_names
+
+  name              = "/aws/lambda/${each.value}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+
+  tags = var.tags
+}
+
+resource "aws_lambda_function" "this" {
+  #checkov:skip=CKV_AWS_116: no dead_letter_config: live_blur uses an on-failure destination (queues.tf), refine_worker its queue's redrive, the two scheduled functions are retried by the scheduler and alarmed on Errors
+  #checkov:skip=CKV_AWS_117: no VPC: the functions only call AWS APIs; a VPC would need NAT or endpoints for S3, DynamoDB, SQS, Rekognition
+  #checkov:skip=CKV_AWS_272: code signing needs an AWS Signer profile; the zip is built reproducibly by make build and deployed by path and hash
+  #checkov:skip=CKV_AWS_50: X-Ray tracing not used: Powertools logs and EMF metrics cover it, and it would need xray:Put* on "*"
+  for_each = local.functions
+
+  function_name                  = var.function_names[each.key]
+  role                           = var.role_arns[each.key]
+  handler                        = each.value.handler
+  runtime                        = var.lambda_runtime
+  architectures                  = [var.lambda_architecture]
+  filename                       = var.lambda_zip_path
+  source_code_hash               = filebase64sha256(var.lambda_zip_path)
+  memory_size                    = each.value.memory_mb
+  timeout                        = each.value.timeout_seconds
+  reserved_concurrent_executions = each.value.reserved_concurrency
+  kms_key_arn                    = var.kms_key_arn
+
+  environment {
+    variables = each.value.environment
+  }
+
+  tags       = var.tags
+  depends_on = [aws_cloudwatch_log_group.this]
+}
+
+resource "aws_lambda_function" "reconciler" {
+  #checkov:skip=CKV_AWS_116: same reason as aws_lambda_function.this above
+  #checkov:skip=CKV_AWS_117: same reason as aws_lambda_function.this above
+  #checkov:skip=CKV_AWS_272: same reason as aws_lambda_function.this above
+  #checkov:skip=CKV_AWS_50: same reason as aws_lambda_function.this above
+  function_name                  = var.function_names["model_reconciler"]
+  role                           = var.role_arns["model_reconciler"]
+  handler                        = local.reconciler.handler
+  runtime                        = var.lambda_runtime
+  architectures                  = [var.lambda_architecture]
+  filename                       = var.lambda_zip_path
+  source_code_hash               = filebase64sha256(var.lambda_zip_path)
+  memory_size                    = local.reconciler.memory_mb
+  timeout                        = local.reconciler.timeout_seconds
+  reserved_concurrent_executions = local.reconciler.reserved_concurrency
+  kms_key_arn                    = var.kms_key_arn
+
+  environment {
+    variables = local.reconciler.environment
+  }
+
+  tags       = var.tags
+  depends_on = [aws_cloudwatch_log_group.this]
+}
+
+locals {
+  # All four, for alarms, dashboard and outputs.
+  all_functions = merge(aws_lambda_function.this, { model_reconciler = aws_lambda_function.reconciler })
+}

@@ -1,0 +1,118 @@
+# Two buckets with the same protections. Separate buckets (not prefixes) so that writing a
+# blurred picture can never trigger the live function again.
+
+locals {
+  buckets = {
+    # Raw pictures are personal data: they live only as long as the refinement needs them.
+    raw = { name = var.raw_bucket_name, expiration_days = var.raw_expiration_days }
+    # Blurred pictures are the product: current versions are kept.
+    blurred = { name = var.blurred_bucket_name, expiration_days = null }
+  }
+}
+
+resource "aws_s3_bucket" "this" {
+  #checkov:skip=CKV_AWS_18: server access logs need a log bucket owned by the account's logging setup; enable CloudTrail S3 data events there
+  #checkov:skip=CKV_AWS_144: no cross-region replication: raw pictures expire within days and blurred ones can be recomputed while raw exists
+  #checkov:skip=CKV2_AWS_62: only the raw bucket needs event notifications (pipeline module); nothing consumes blurred-bucket events
+  for_each = local.buckets
+
+  bucket        = each.value.name
+  force_destroy = var.force_destroy
+
+  tags = var.tags
+}
+
+resource "aws_s3_bucket_ownership_controls" "this" {
+  for_each = local.buckets
+
+  bucket = aws_s3_bucket.this[each.key].id
+
+  rule {
+    object_ownership = "BucketOwnerEnforced" # no ACLs
+  }
+}
+
+resource "aws_s3_bucket_public_access_block" "this" {
+  for_each = local.buckets
+
+  bucket                  = aws_s3_bucket.this[each.key].id
+  block_public_acls       = true
+  block_public_policy     = true
+  ignore_public_acls      = true
+  restrict_public_buckets = true
+}
+
+resource "aws_s3_bucket_versioning" "this" {
+  for_each = local.buckets
+
+  bucket = aws_s3_bucket.this[each.key].id
+
+  versioning_configuration {
+    status = "Enabled" # the state table records raw_version_id; refinement reads that exact version
+  }
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
+  for_each = local.buckets
+
+  bucket = aws_s3_bucket.this[each.key].id
+
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm     = "aws:kms"
+      kms_master_key_id = aws_kms_key.this.arn
+    }
+    bucket_key_enabled = true # fewer KMS requests, lower cost
+  }
+}
+
+resource "aws_s3_bucket_policy" "this" {
+  for_each = local.buckets
+
+  bucket = aws_s3_bucket.this[each.key].id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "DenyInsecureTransport"
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = "s3:*"
+      Resource  = [aws_s3_bucket.this[each.key].arn, "${aws_s3_bucket.this[each.key].arn}/*"]
+      Condition = { Bool = { "aws:SecureTransport" = "false" } }
+    }]
+  })
+
+  # S3 rejects a bucket policy while the public access block is being written.
+  depends_on = [aws_s3_bucket_public_access_block.this]
+}
+
+resource "aws_s3_bucket_lifecycle_configuration" "this" {
+  for_each = local.buckets
+
+  bucket = aws_s3_bucket.this[each.key].id
+
+  rule {
+    id     = "expire-and-clean-up"
+    status = "Enabled"
+
+    filter {}
+
+    # Raw: current versions expire after N days (S3 then also removes the delete markers).
+    # Blurred: only delete markers left without versions are removed.
+    expiration {
+      days                         = each.value.expiration_days
+      expired_object_delete_marker = each.value.expiration_days == null ? true : null
+    }
+
+    noncurrent_version_expiration {
+      noncurrent_days = var.noncurrent_version_expiration_days
+    }
+
+    abort_incomplete_multipart_upload {
+      days_after_initiation = 1
+    }
+  }
+
+  # Lifecycle rules on a versioned bucket need versioning in place first.
+  depends_on = [aws_s3_bucket_versioning.this]
+}

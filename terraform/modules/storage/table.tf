@@ -1,0 +1,54 @@
+# Blur state: one item per picture (pk = PICTURE#<raw key>, sk = STATE) and one per
+# refinement run (pk = RUN#<capture day>, sk = RUN). See docs/architecture.md.
+
+locals {
+  capture_day_index = "by_capture_day"
+}
+
+resource "aws_dynamodb_table" "this" {
+  name                        = var.state_table_name
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "pk"
+  range_key                   = "sk"
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "pk"
+    type = "S"
+  }
+
+  attribute {
+    name = "sk"
+    type = "S"
+  }
+
+  attribute {
+    name = "capture_day"
+    type = "S"
+  }
+
+  # refine_schedule lists one day's pictures without a scan.
+  global_secondary_index {
+    name               = local.capture_day_index
+    hash_key           = "capture_day"
+    range_key          = "pk"
+    projection_type    = "INCLUDE"
+    non_key_attributes = ["status", "raw_key", "raw_version_id"]
+  }
+
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.this.arn
+  }
+
+  tags = var.tags
+}

@@ -1,0 +1,59 @@
+output "raw_bucket" {
+  description = "Bucket the cameras upload to."
+  value       = module.storage.raw_bucket_name
+}
+
+output "blurred_bucket" {
+  description = "Bucket that receives the blurred pictures."
+  value       = module.storage.blurred_bucket_name
+}
+
+output "state_table" {
+  description = "Blur-state table."
+  value       = module.storage.state_table_name
+}
+
+output "kms_key_arn" {
+  description = "Key that encrypts pictures, state, logs and Lambda environments."
+  value       = module.storage.kms_key_arn
+}
+
+output "function_names" {
+  description = "Lambda function name per function."
+  value       = module.pipeline.function_names
+}
+
+output "refine_queue_url" {
+  description = "Refine queue URL."
+  value       = module.pipeline.refine_queue_url
+}
+
+output "refine_mapping_uuid" {
+  description = "UUID of the refine queue's event source mapping (model_reconciler switches it)."
+  value       = module.pipeline.refine_mapping_uuid
+}
+
+output "raw_notification" {
+  description = "What triggers live_blur."
+  value       = module.pipeline.raw_notification
+}
+
+output "role_names" {
+  description = "Execution role name per function."
+  value       = module.rekognition_iam.role_names
+}
+
+output "iam_policies" {
+  description = "Inline policy documents (JSON) per function, for review."
+  value       = module.rekognition_iam.policies
+}
+
+output "refine_schedule" {
+  description = "Expression and time zone of the daily refinement."
+  value       = module.schedule.refine_schedule
+}
+
+output "dashboard_name" {
+  description = "CloudWatch dashboard."
+  value       = module.pipeline.dashboard_name
+}

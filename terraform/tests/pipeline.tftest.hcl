@@ -1,0 +1,208 @@
+# The pipeline module: trigger filter, failure handling, refine mapping, handlers.
+
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "eu-west-1" }
+  }
+  mock_resource "aws_lambda_function" {
+    defaults = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:mocked" }
+  }
+  mock_resource "aws_sqs_queue" {
+    defaults = {
+      arn = "arn:aws:sqs:eu-west-1:123456789012:mocked"
+      url = "https://sqs.eu-west-1.amazonaws.com/123456789012/mocked"
+    }
+  }
+  mock_resource "aws_lambda_event_source_mapping" {
+    defaults = {
+      arn  = "arn:aws:lambda:eu-west-1:123456789012:event-source-mapping:11111111-2222-3333-4444-555555555555"
+      uuid = "11111111-2222-3333-4444-555555555555"
+    }
+  }
+}
+
+variables {
+  function_names = {
+    live_blur        = "t-live-blur"
+    refine_schedule  = "t-refine-schedule"
+    refine_worker    = "t-refine-worker"
+    model_reconciler = "t-model-reconciler"
+  }
+  queue_names    = { live_dlq = "t-live-dlq", refine = "t-refine", refine_dlq = "t-refine-dlq" }
+  dashboard_name = "t"
+  role_arns = {
+    live_blur        = "arn:aws:iam::123456789012:role/t-live-blur"
+    refine_schedule  = "arn:aws:iam::123456789012:role/t-refine-schedule"
+    refine_worker    = "arn:aws:iam::123456789012:role/t-refine-worker"
+    model_reconciler = "arn:aws:iam::123456789012:role/t-model-reconciler"
+  }
+  lambda_zip_path         = "tests/fixtures/placeholder.zip"
+  raw_bucket_name         = "t-raw"
+  raw_bucket_arn          = "arn:aws:s3:::t-raw"
+  blurred_bucket_name     = "t-blurred"
+  state_table_name        = "t-state"
+  kms_key_arn             = "arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-0000-0000-000000000000"
+  blur                    = { style = "pixelate", margin = 0.2, jpeg_quality = 85, max_image_pixels = 40000000, max_object_bytes = 52428800 }
+  person_min_confidence   = 50
+  capture_time_zone       = "Europe/Paris"
+  state_ttl_days          = 400
+  custom_label_names      = ["person", "license_plate"]
+  custom_min_confidence   = 50
+  refine_days_back        = 1
+  raw_notification_filter = { prefix = "cameras/", suffix = ".jpg" }
+  model = {
+    project_arn         = "arn:aws:rekognition:eu-west-1:123456789012:project/people/1700000000000"
+    version_arn         = "arn:aws:rekognition:eu-west-1:123456789012:project/people/version/people.v1/1700000000001"
+    min_inference_units = 1
+    max_inference_units = 1
+    max_run_minutes     = 240
+  }
+}
+
+run "wiring" {
+  command = apply
+
+  module {
+    source = "./modules/pipeline"
+  }
+
+  assert {
+    condition = {
+      for key, fn in merge(aws_lambda_function.this, { model_reconciler = aws_lambda_function.reconciler }) : key => fn.handler
+      } == {
+      live_blur        = "camblur.handlers.live.handler"
+      refine_schedule  = "camblur.handlers.schedule.handler"
+      refine_worker    = "camblur.handlers.refine.handler"
+      model_reconciler = "camblur.handlers.reconcile.handler"
+    }
+    error_message = "Handlers must be those of docs/architecture.md."
+  }
+
+  assert {
+    condition     = alltrue([for fn in values(aws_lambda_function.this) : fn.runtime == "python3.13" && one(fn.architectures) == "arm64"])
+    error_message = "Defaults: python3.13 on arm64 (Makefile LAMBDA_PYTHON / LAMBDA_ARCH)."
+  }
+
+  assert {
+    condition = (
+      one(aws_s3_bucket_notification.raw.lambda_function).filter_prefix == "cameras/" &&
+      one(aws_s3_bucket_notification.raw.lambda_function).filter_suffix == ".jpg" &&
+      one(aws_s3_bucket_notification.raw.lambda_function).events == toset(["s3:ObjectCreated:*"]) &&
+      one(aws_s3_bucket_notification.raw.lambda_function).lambda_function_arn == aws_lambda_function.this["live_blur"].arn
+    )
+    error_message = "New raw objects matching the filter must invoke live_blur."
+  }
+
+  assert {
+    condition     = aws_lambda_permission.raw_bucket_invokes_live.source_arn == var.raw_bucket_arn && aws_lambda_permission.raw_bucket_invokes_live.principal == "s3.amazonaws.com"
+    error_message = "Only the raw bucket may invoke live_blur."
+  }
+
+  assert {
+    condition = (
+      aws_lambda_function_event_invoke_config.live.maximum_retry_attempts == 2 &&
+      one(one(aws_lambda_function_event_invoke_config.live.destination_config).on_failure).destination == aws_sqs_queue.live_dlq.arn
+    )
+    error_message = "live_blur failures are retried twice, then sent to its DLQ."
+  }
+
+  assert {
+    condition = (
+      aws_lambda_event_source_mapping.refine.function_response_types == toset(["ReportBatchItemFailures"]) &&
+      aws_lambda_event_source_mapping.refine.enabled == false &&
+      aws_lambda_event_source_mapping.refine.batch_size == 5 &&
+      one(aws_lambda_event_source_mapping.refine.scaling_config).maximum_concurrency == 2
+    )
+    error_message = "The refine mapping reports item failures, starts disabled, and uses the batch/concurrency variables."
+  }
+
+  assert {
+    condition     = aws_sqs_queue.refine.visibility_timeout_seconds >= 6 * aws_lambda_function.this["refine_worker"].timeout
+    error_message = "The refine queue's visibility timeout must be at least six times the worker's timeout."
+  }
+
+  assert {
+    condition     = jsondecode(aws_sqs_queue.refine.redrive_policy).maxReceiveCount == 5 && jsondecode(aws_sqs_queue.refine.redrive_policy).deadLetterTargetArn == aws_sqs_queue.refine_dlq.arn
+    error_message = "Refine messages go to the refine DLQ after 5 receives."
+  }
+
+  assert {
+    condition     = aws_lambda_function.this["live_blur"].reserved_concurrent_executions == 20 && aws_lambda_function.reconciler.reserved_concurrent_executions == 1
+    error_message = "live_blur is capped near the DetectLabels TPS quota; one reconciler at a time."
+  }
+
+  assert {
+    condition     = aws_lambda_function.reconciler.environment[0].variables.REFINE_MAPPING_UUID == aws_lambda_event_source_mapping.refine.uuid
+    error_message = "The reconciler must be told which mapping to switch."
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_metric_alarm.dead_letters) == 2 && length(aws_cloudwatch_metric_alarm.function_errors) == 4
+    error_message = "One alarm per DLQ and one per function."
+  }
+
+  assert {
+    condition     = alltrue([for alarm in values(aws_cloudwatch_metric_alarm.function_errors) : length(alarm.alarm_actions) == 0])
+    error_message = "Without alarm_topic_arn, alarms have no actions."
+  }
+
+  assert {
+    condition = toset(flatten([
+      for widget in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : [
+        for metric in widget.properties.metrics : metric[1] if metric[0] == "camblur"
+      ]
+    ])) == toset(["PicturesProcessed", "PicturesRefined", "PersonsBlurred", "PlatesBlurred", "PicturesRejected", "PicturesFailed", "ModelRunningMinutes"])
+    error_message = "The dashboard shows the seven camblur metrics."
+  }
+}
+
+run "no_filter_means_every_new_object" {
+  command = plan
+
+  module {
+    source = "./modules/pipeline"
+  }
+
+  variables {
+    raw_notification_filter = {}
+  }
+
+  assert {
+    condition     = one(aws_s3_bucket_notification.raw.lambda_function).filter_prefix == null && one(aws_s3_bucket_notification.raw.lambda_function).filter_suffix == null
+    error_message = "An empty filter must not send empty prefix/suffix rules to S3."
+  }
+}
+
+run "alarms_notify_the_topic_when_given" {
+  command = plan
+
+  module {
+    source = "./modules/pipeline"
+  }
+
+  variables {
+    alarm_topic_arn = "arn:aws:sns:eu-west-1:123456789012:alarms"
+  }
+
+  assert {
+    condition     = alltrue([for alarm in values(aws_cloudwatch_metric_alarm.dead_letters) : alarm.alarm_actions == toset(["arn:aws:sns:eu-west-1:123456789012:alarms"])])
+    error_message = "Alarms must notify alarm_topic_arn."
+  }
+}
+
+run "unknown_log_level_is_refused" {
+  command = plan
+
+  module {
+    source = "./modules/pipeline"
+  }
+
+  variables {
+    log_level = "VERBOSE"
+  }
+
+  expect_failures = [var.log_level]
+}

@@ -1,0 +1,438 @@
+# ---------------------------------------------------------------- identity
+variable "project" {
+  description = "Project name: first part of every resource name."
+  type        = string
+  default     = "camblur"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,18}[a-z0-9]$", var.project))
+    error_message = "project must be 3-20 characters of a-z, 0-9 and '-', starting with a letter."
+  }
+}
+
+variable "environment" {
+  description = "Environment name: second part of every resource name."
+  type        = string
+
+  validation {
+    condition     = contains(["dev", "prod", "local"], var.environment)
+    error_message = "environment must be one of: dev, prod, local."
+  }
+}
+
+variable "tags" {
+  description = "Extra tags for every resource (Project, Environment and ManagedBy are always set)."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
+
+# ---------------------------------------------------------------- code
+variable "lambda_zip_path" {
+  description = "Path of the Lambda zip built by make build (dist/camblur-lambda.zip)."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = endswith(var.lambda_zip_path, ".zip")
+    error_message = "lambda_zip_path must name a .zip file (make build writes dist/camblur-lambda.zip)."
+  }
+}
+
+variable "lambda_runtime" {
+  description = "Lambda runtime; must match LAMBDA_PYTHON in the Makefile (the zip's compiled wheels)."
+  type        = string
+  default     = "python3.13"
+
+  validation {
+    condition     = contains(["python3.12", "python3.13"], var.lambda_runtime)
+    error_message = "lambda_runtime must be one of: python3.12, python3.13."
+  }
+}
+
+variable "lambda_architecture" {
+  description = "Lambda architecture; must match LAMBDA_ARCH in the Makefile (the zip's compiled wheels)."
+  type        = string
+  default     = "arm64"
+
+  validation {
+    condition     = contains(["arm64", "x86_64"], var.lambda_architecture)
+    error_message = "lambda_architecture must be one of: arm64, x86_64."
+  }
+}
+
+# ---------------------------------------------------------------- storage
+variable "raw_expiration_days" {
+  description = "Raw pictures are deleted this many days after upload (refinement needs one or two)."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.raw_expiration_days >= 1 && var.raw_expiration_days <= 3650 && floor(var.raw_expiration_days) == var.raw_expiration_days
+    error_message = "raw_expiration_days must be a whole number between 1 and 3650."
+  }
+}
+
+variable "noncurrent_version_expiration_days" {
+  description = "Overwritten or deleted picture versions are removed after this many days."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.noncurrent_version_expiration_days >= 1 && var.noncurrent_version_expiration_days <= 3650 && floor(var.noncurrent_version_expiration_days) == var.noncurrent_version_expiration_days
+    error_message = "noncurrent_version_expiration_days must be a whole number between 1 and 3650."
+  }
+}
+
+variable "force_destroy" {
+  description = "Allow terraform destroy to delete non-empty buckets (throw-away environments only)."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
+variable "deletion_protection" {
+  description = "Protect the state table against deletion."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "kms_deletion_window_days" {
+  description = "Waiting period before a deleted KMS key is destroyed."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.kms_deletion_window_days >= 7 && var.kms_deletion_window_days <= 30
+    error_message = "kms_deletion_window_days must be between 7 and 30."
+  }
+}
+
+variable "state_ttl_days" {
+  description = "State items expire (DynamoDB TTL on expires_at) this many days after they are written."
+  type        = number
+  default     = 400
+
+  validation {
+    condition     = var.state_ttl_days >= 1 && floor(var.state_ttl_days) == var.state_ttl_days
+    error_message = "state_ttl_days must be a positive whole number."
+  }
+}
+
+# ---------------------------------------------------------------- live blur
+variable "raw_notification_filter" {
+  description = "Which new raw objects trigger live_blur: key prefix and suffix (empty = any). S3 allows one suffix per rule."
+  type = object({
+    prefix = optional(string, "")
+    suffix = optional(string, "")
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = length(var.raw_notification_filter.prefix) <= 1024 && length(var.raw_notification_filter.suffix) <= 1024 && !startswith(var.raw_notification_filter.prefix, "/")
+    error_message = "raw_notification_filter.prefix must not start with '/' (S3 keys do not), and prefix and suffix are at most 1024 characters."
+  }
+}
+
+variable "live_memory_mb" {
+  description = "Memory of live_blur in MB. A 2160p blur peaks near 90 MB RSS; more memory also buys CPU."
+  type        = number
+  default     = 1024
+
+  validation {
+    condition     = var.live_memory_mb >= 256 && var.live_memory_mb <= 10240
+    error_message = "live_memory_mb must be between 256 and 10240."
+  }
+}
+
+variable "live_timeout_seconds" {
+  description = "Timeout of live_blur in seconds."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.live_timeout_seconds >= 10 && var.live_timeout_seconds <= 900
+    error_message = "live_timeout_seconds must be between 10 and 900."
+  }
+}
+
+variable "live_reserved_concurrency" {
+  description = "Reserved concurrency of live_blur. Each picture makes one DetectLabels call of about a second, so keep this at or under the account's DetectLabels TPS quota. The account must keep 100 unreserved."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.live_reserved_concurrency >= 1 && var.live_reserved_concurrency <= 1000
+    error_message = "live_reserved_concurrency must be between 1 and 1000."
+  }
+}
+
+variable "blur" {
+  description = "Blur style (pixelate, gaussian, solid), box margin (fraction of the box per side), output JPEG quality, and the size limits above which pictures are rejected."
+  type = object({
+    style            = optional(string, "pixelate")
+    margin           = optional(number, 0.2)
+    jpeg_quality     = optional(number, 85)
+    max_image_pixels = optional(number, 40000000)
+    max_object_bytes = optional(number, 52428800)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = contains(["pixelate", "gaussian", "solid"], var.blur.style)
+    error_message = "blur.style must be one of: pixelate, gaussian, solid."
+  }
+  validation {
+    condition     = var.blur.margin >= 0 && var.blur.margin <= 1
+    error_message = "blur.margin must be between 0 and 1."
+  }
+  validation {
+    condition     = var.blur.jpeg_quality >= 1 && var.blur.jpeg_quality <= 95 && floor(var.blur.jpeg_quality) == var.blur.jpeg_quality
+    error_message = "blur.jpeg_quality must be a whole number between 1 and 95."
+  }
+  validation {
+    condition     = var.blur.max_image_pixels >= 1 && var.blur.max_object_bytes >= 1
+    error_message = "blur.max_image_pixels and blur.max_object_bytes must be positive."
+  }
+}
+
+variable "person_min_confidence" {
+  description = "DetectLabels MinConfidence for Person, 0-100. Low on purpose: a missed person is worse than an extra box."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.person_min_confidence >= 0 && var.person_min_confidence <= 100
+    error_message = "person_min_confidence must be between 0 and 100."
+  }
+}
+
+variable "capture_time_zone" {
+  description = "IANA time zone that defines a capture day; the daily refinement schedule follows it too."
+  type        = string
+  default     = "UTC"
+
+  validation {
+    condition     = can(regex("^(UTC|[A-Za-z]+(/[A-Za-z0-9_+-]+)+)$", var.capture_time_zone))
+    error_message = "capture_time_zone must be UTC or an IANA zone such as Europe/Paris."
+  }
+}
+
+# ---------------------------------------------------------------- refinement
+variable "model_project_arn" {
+  description = "ARN of the Rekognition Custom Labels project (made outside Terraform)."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:rekognition:[a-z0-9-]+:[0-9]{12}:project/[a-zA-Z0-9_.-]{1,255}/[0-9]+$", var.model_project_arn))
+    error_message = "model_project_arn must look like arn:aws:rekognition:REGION:ACCOUNT:project/NAME/TIMESTAMP."
+  }
+}
+
+variable "model_version_arn" {
+  description = "ARN of the Custom Labels model (project version) that refine_worker calls; it must belong to model_project_arn."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:rekognition:[a-z0-9-]+:[0-9]{12}:project/[a-zA-Z0-9_.-]{1,255}/version/[a-zA-Z0-9_.-]{1,255}/[0-9]+$", var.model_version_arn))
+    error_message = "model_version_arn must look like arn:aws:rekognition:REGION:ACCOUNT:project/NAME/version/VERSION/TIMESTAMP."
+  }
+  validation {
+    condition     = startswith(var.model_version_arn, "${join("/", slice(split("/", var.model_project_arn), 0, 2))}/version/")
+    error_message = "model_version_arn must be a version of the project named by model_project_arn."
+  }
+}
+
+variable "model_min_inference_units" {
+  description = "Inference units the model starts with (billed per unit-hour while running)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.model_min_inference_units >= 1 && floor(var.model_min_inference_units) == var.model_min_inference_units
+    error_message = "model_min_inference_units must be a whole number of at least 1."
+  }
+}
+
+variable "model_max_inference_units" {
+  description = "Inference units the model may scale up to; equal to the minimum for no autoscaling."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.model_max_inference_units >= var.model_min_inference_units && floor(var.model_max_inference_units) == var.model_max_inference_units
+    error_message = "model_max_inference_units must be a whole number, at least model_min_inference_units."
+  }
+}
+
+variable "model_max_run_minutes" {
+  description = "Watchdog: model_reconciler stops the model after this long, whatever the queue says."
+  type        = number
+  default     = 240
+
+  validation {
+    condition     = var.model_max_run_minutes >= 10 && var.model_max_run_minutes <= 1440
+    error_message = "model_max_run_minutes must be between 10 and 1440."
+  }
+}
+
+variable "custom_label_names" {
+  description = "Custom labels whose boxes are blurred."
+  type        = list(string)
+  default     = ["person", "license_plate"]
+  nullable    = false
+
+  validation {
+    condition     = length(var.custom_label_names) > 0 && alltrue([for name in var.custom_label_names : can(regex("^[A-Za-z0-9_ -]+$", name))])
+    error_message = "custom_label_names must list at least one label of letters, digits, '_', '-' or spaces (no commas)."
+  }
+}
+
+variable "custom_min_confidence" {
+  description = "DetectCustomLabels MinConfidence, 0-100."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.custom_min_confidence >= 0 && var.custom_min_confidence <= 100
+    error_message = "custom_min_confidence must be between 0 and 100."
+  }
+}
+
+variable "refine_days_back" {
+  description = "The daily run refines the capture day that is this many days before today."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.refine_days_back >= 0 && var.refine_days_back < var.raw_expiration_days
+    error_message = "refine_days_back must be at least 0 and less than raw_expiration_days (raw pictures must still exist)."
+  }
+}
+
+variable "refine_schedule_expression" {
+  description = "When the daily refinement starts: an EventBridge Scheduler cron() expression read in capture_time_zone."
+  type        = string
+  default     = "cron(30 2 * * ? *)"
+
+  validation {
+    condition     = can(regex("^cron\\(.+\\)$", var.refine_schedule_expression))
+    error_message = "refine_schedule_expression must be a cron(...) expression, e.g. cron(30 2 * * ? *)."
+  }
+}
+
+variable "reconciler_schedule_expression" {
+  description = "How often model_reconciler runs."
+  type        = string
+  default     = "rate(1 minute)"
+
+  validation {
+    condition     = can(regex("^rate\\(([1-9][0-9]*) (minute|minutes|hour|hours)\\)$", var.reconciler_schedule_expression))
+    error_message = "reconciler_schedule_expression must be rate(N minute[s]) or rate(N hour[s]), e.g. rate(1 minute)."
+  }
+}
+
+variable "worker_memory_mb" {
+  description = "Memory of refine_worker in MB."
+  type        = number
+  default     = 1024
+
+  validation {
+    condition     = var.worker_memory_mb >= 256 && var.worker_memory_mb <= 10240
+    error_message = "worker_memory_mb must be between 256 and 10240."
+  }
+}
+
+variable "worker_timeout_seconds" {
+  description = "Timeout of refine_worker in seconds; the refine queue's visibility timeout is six times this."
+  type        = number
+  default     = 120
+
+  validation {
+    condition     = var.worker_timeout_seconds >= 10 && var.worker_timeout_seconds <= 900
+    error_message = "worker_timeout_seconds must be between 10 and 900."
+  }
+}
+
+variable "refine_batch_size" {
+  description = "Messages per refine_worker invocation."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.refine_batch_size >= 1 && var.refine_batch_size <= 10
+    error_message = "refine_batch_size must be between 1 and 10."
+  }
+}
+
+variable "refine_maximum_concurrency" {
+  description = "At most this many refine_worker invocations at once; size it to the model's inference units."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.refine_maximum_concurrency >= 2 && var.refine_maximum_concurrency <= 1000
+    error_message = "refine_maximum_concurrency must be between 2 and 1000 (AWS limits)."
+  }
+}
+
+variable "refine_max_receive_count" {
+  description = "A refine message moves to the dead-letter queue after this many receives."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.refine_max_receive_count >= 1 && var.refine_max_receive_count <= 1000
+    error_message = "refine_max_receive_count must be between 1 and 1000."
+  }
+}
+
+# ---------------------------------------------------------------- operations
+variable "log_retention_days" {
+  description = "Retention of the functions' log groups."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of CloudWatch's values: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+variable "log_level" {
+  description = "Log level of every function."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR"], var.log_level)
+    error_message = "log_level must be one of: DEBUG, INFO, WARNING, ERROR."
+  }
+}
+
+variable "metrics_namespace" {
+  description = "CloudWatch namespace of the functions' metrics (PicturesProcessed, PersonsBlurred, ...)."
+  type        = string
+  default     = "camblur"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_./#:-]{1,255}$", var.metrics_namespace)) && !startswith(var.metrics_namespace, "AWS/")
+    error_message = "metrics_namespace must be 1-255 characters of letters, digits, '.', '-', '_', '/', '#', ':' and must not start with AWS/."
+  }
+}
+
+variable "alarm_topic_arn" {
+  description = "SNS topic ARN that alarms notify; null for alarms without actions."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.alarm_topic_arn == null || can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]+$", var.alarm_topic_arn))
+    error_message = "alarm_topic_arn must be null or an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)."
+  }
+}
