@@ -62,8 +62,9 @@ resource "aws_scheduler_schedule" "refine" {
     arn      = local.targets["refine_schedule"]
     role_arn = aws_iam_role.this.arn
     # Scheduler fills in the time this run was due, so a retry after midnight still refines
-    # the day it was meant for (camblur.refine.schedule.ScheduleRequest).
-    input = jsonencode({ scheduled_time = "<aws.scheduler.scheduled-time>" })
+    # the day it was meant for (camblur.refine.schedule.ScheduleRequest). Not jsonencode():
+    # it writes "<" and ">" as \u003c and \u003e, and Scheduler replaces only the literal keyword.
+    input = "{\"scheduled_time\":\"<aws.scheduler.scheduled-time>\"}"
 
     retry_policy {
       maximum_retry_attempts = var.retry_attempts

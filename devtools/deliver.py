@@ -1,0 +1,928 @@
+"""Deliver events to camblur's functions the way AWS does, from the wiring Terraform deployed.
+
+The embedded AWS endpoint (moto) stores what Terraform applies but runs no function. This
+module plays the AWS services that invoke Lambda functions, and reads everything it needs from
+the deployed configuration through boto3, never from a second copy of the wiring:
+
+- S3 event notifications (`get_bucket_notification_configuration`): which function gets which
+  `ObjectCreated` events with which prefix/suffix filter, and the function's resource policy
+  must let S3 invoke it. Records carry URL-encoded keys, version id, size, eTag, sequencer.
+- Lambda asynchronous invocation (S3 and the scheduler invoke asynchronously): the event
+  invoke config's retry count (default 2) and its on-failure destination (SQS), else the
+  function's dead-letter queue. AWS waits about 1 and 2 minutes between attempts; the
+  delays here are compressed (`retry_delays`).
+- SQS event source mappings (`list_event_source_mappings`): only while the mapping is Enabled
+  (the reconciler switches it), batches of up to BatchSize, SQS record shapes with attributes
+  and message attributes, ReportBatchItemFailures (delete the successes, leave the failures to
+  the visibility timeout; the queue's own redrive policy moves them to its DLQ).
+- EventBridge Scheduler schedules (and EventBridge rules, if any): target function and input;
+  `fire()` runs one on demand, as its time would.
+
+Functions run in child processes from the built artifact's code (devtools/lambda_runtime.py),
+one warm process per function, restarted when its deployed configuration changes, with the
+deployed handler, environment and timeout. The deployed CodeSha256 must be the artifact's.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import importlib.metadata
+import json
+import os
+import select
+import shutil
+import subprocess
+import sys
+import sysconfig
+import threading
+import time
+import uuid
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote_plus
+
+import boto3
+
+RUNTIME = Path(__file__).resolve().parent / "lambda_runtime.py"
+DEFAULT_ASYNC_RETRIES = 2  # Lambda's default MaximumRetryAttempts for asynchronous invocation
+SUBSTITUTIONS = ".host-substitutes.json"  # which compiled distributions the host stands in for
+FAKE_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+
+
+class WiringError(RuntimeError):
+    """The deployed wiring cannot deliver this (a missing permission, code that is not ours...)."""
+
+
+# ----------------------------------------------------------------------------- artefact
+
+
+class ArtifactCode:
+    """The Lambda zip, extracted once, made runnable on this machine.
+
+    Lambda runs the zip on linux arm64 (or x86_64) with Python 3.12/3.13; this machine may be
+    another platform. Packages the zip carries compiled for another platform (Pillow) are set
+    aside, and the host's copy of the same distribution at the same version is used instead
+    (checked, or it fails). Everything else, camblur first, runs from the zip.
+    """
+
+    def __init__(self, zip_path: Path, workdir: Path) -> None:
+        self.zip_path = zip_path
+        data = zip_path.read_bytes()
+        # Lambda's CodeSha256: base64 of the zip's SHA-256.
+        self.code_sha256 = base64.b64encode(hashlib.sha256(data).digest()).decode()
+        self.root = workdir / f"code-{hashlib.sha256(data).hexdigest()[:16]}"
+        self.substituted: dict[str, str] = {}  # distribution -> version taken from the host
+        if not self.root.exists():
+            self._extract()
+        self.substituted = json.loads((self.root / SUBSTITUTIONS).read_text())
+
+    def _extract(self) -> None:
+        staging = self.root.with_name(self.root.name + ".tmp")
+        shutil.rmtree(staging, ignore_errors=True)
+        with zipfile.ZipFile(self.zip_path) as archive:
+            archive.extractall(staging)
+        host_suffix = sysconfig.get_config_var("EXT_SUFFIX") or ".so"
+        foreign_tops = {
+            path.relative_to(staging).parts[0]
+            for path in staging.rglob("*.so*")
+            if ".libs" in path.relative_to(staging).parts[0] or not path.name.endswith(host_suffix)
+        }
+        substituted: dict[str, str] = {}
+        for dist_info in staging.glob("*.dist-info"):
+            name, version = _dist_name_version(dist_info)
+            tops = _top_levels(dist_info)
+            if not tops & foreign_tops:
+                continue
+            try:
+                host_version = importlib.metadata.version(name)
+            except importlib.metadata.PackageNotFoundError:
+                raise WiringError(
+                    f"the artifact's {name} {version} is compiled for another platform and "
+                    f"this machine has no {name} to stand in for it (make setup installs it)"
+                ) from None
+            if host_version != version:
+                raise WiringError(
+                    f"the artifact's {name} is {version}, this machine's is {host_version}: "
+                    "the local run would not test the deployed code (pin the same version)"
+                )
+            substituted[name] = version
+            for top in tops | {f"{top}.libs" for top in tops} | {dist_info.name}:
+                shutil.rmtree(staging / top, ignore_errors=True)
+        leftovers = sorted(top for top in foreign_tops if (staging / top).exists())
+        if leftovers:
+            raise WiringError(f"compiled code in the artifact with no host stand-in: {leftovers}")
+        (staging / SUBSTITUTIONS).write_text(json.dumps(substituted))
+        staging.rename(self.root)
+
+
+def _dist_name_version(dist_info: Path) -> tuple[str, str]:
+    fields = {}
+    for line in (dist_info / "METADATA").read_text(errors="replace").splitlines():
+        if not line:
+            break
+        key, _, value = line.partition(": ")
+        fields.setdefault(key, value)
+    return fields["Name"], fields["Version"]
+
+
+def _top_levels(dist_info: Path) -> set[str]:
+    """Top-level folders/modules a distribution installed (from RECORD)."""
+    tops = set()
+    record = dist_info / "RECORD"
+    if record.exists():
+        for line in record.read_text().splitlines():
+            path = line.split(",", 1)[0]
+            top = path.split("/", 1)[0]
+            if top and not top.endswith(".dist-info") and top != "..":
+                tops.add(top.removesuffix(".py"))
+    return tops
+
+
+# ------------------------------------------------------------------------------ Lambda
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One attempt of one function on one event."""
+
+    function: str
+    request_id: str
+    ok: bool
+    payload: Any  # the handler's result, or Lambda's error {"errorType", "errorMessage", ...}
+    seconds: float
+
+    @property
+    def error(self) -> str:
+        if self.ok:
+            return ""
+        return f"{self.payload.get('errorType')}: {self.payload.get('errorMessage')}"
+
+
+@dataclass
+class AsyncOutcome:
+    """An asynchronous invocation: its attempts and where the event went if all failed."""
+
+    function: str
+    event: dict[str, Any]
+    attempts: list[Invocation] = field(default_factory=list)
+    failure_destination: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.attempts) and self.attempts[-1].ok
+
+    @property
+    def last(self) -> Invocation:
+        return self.attempts[-1]
+
+
+class _Sandbox:
+    """A warm execution environment: one child process running devtools/lambda_runtime.py."""
+
+    def __init__(
+        self, fingerprint: tuple[Any, ...], env: dict[str, str], cwd: Path, log: Path
+    ) -> None:
+        self.fingerprint = fingerprint
+        log.parent.mkdir(parents=True, exist_ok=True)
+        self._log = log.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-s", "-P", str(RUNTIME)],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+        )
+
+    def invoke(self, request: dict[str, Any], timeout: float) -> dict[str, Any] | None:
+        """The runtime's answer, or None when it timed out or died (then it is gone)."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        try:
+            self.process.stdin.write((json.dumps(request) + "\n").encode())
+            self.process.stdin.flush()
+        except BrokenPipeError:
+            return None
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+        if not ready:
+            return None
+        line = self.process.stdout.readline()
+        return json.loads(line) if line else None
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            if self.process.stdin:
+                self.process.stdin.close()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=5)
+        if self.process.stdout:
+            self.process.stdout.close()
+        self._log.close()
+
+
+class LambdaService:
+    """Runs deployed functions from the artifact, as Lambda would, with the deployed config."""
+
+    def __init__(
+        self,
+        clients: Clients,
+        code: ArtifactCode,
+        endpoints: dict[str, str],
+        log_dir: Path,
+        retry_delays: tuple[float, ...] = (0.2, 0.4),
+    ) -> None:
+        self._clients = clients
+        self._code = code
+        self._endpoints = endpoints
+        self._log_dir = log_dir
+        self._retry_delays = retry_delays
+        self._sandboxes: dict[str, _Sandbox] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self.invocations: list[Invocation] = []
+
+    def configuration(self, function: str) -> dict[str, Any]:
+        return self._clients.lambda_.get_function_configuration(FunctionName=function)
+
+    def invoke(self, function: str, event: dict[str, Any]) -> Invocation:
+        """Synchronous invocation (RequestResponse), as the SQS poller makes."""
+        function = function_name(function)
+        lock = self._locks.setdefault(function, threading.Lock())
+        with lock:
+            config = self.configuration(function)
+            sandbox = self._sandbox(function, config)
+            request_id = str(uuid.uuid4())
+            timeout = float(config.get("Timeout", 3))
+            started = time.monotonic()
+            answer = sandbox.invoke(
+                {
+                    "requestId": request_id,
+                    "functionArn": config["FunctionArn"],
+                    "deadlineMs": int((time.time() + timeout) * 1000),
+                    "event": event,
+                },
+                timeout,
+            )
+            seconds = time.monotonic() - started
+            if answer is None:
+                # Lambda stops the sandbox on a timeout; the next event gets a fresh one.
+                sandbox.process.kill()
+                sandbox.close()
+                del self._sandboxes[function]
+                died = seconds < timeout
+                payload = {
+                    "errorType": "Runtime.ExitError" if died else "Sandbox.Timedout",
+                    "errorMessage": (
+                        f"RequestId: {request_id} Error: Runtime exited; see {self.log_path(function)}"
+                        if died
+                        else f"Task timed out after {timeout:.2f} seconds"
+                    ),
+                }
+                invocation = Invocation(function, request_id, False, payload, seconds)
+            else:
+                invocation = Invocation(
+                    function, request_id, bool(answer["ok"]), answer["payload"], seconds
+                )
+            self.invocations.append(invocation)
+            return invocation
+
+    def invoke_async(self, function: str, event: dict[str, Any]) -> AsyncOutcome:
+        """Asynchronous invocation (Event): retries, then the on-failure destination or DLQ."""
+        function = function_name(function)
+        retries, destination = self._async_settings(function)
+        outcome = AsyncOutcome(function, event)
+        for attempt in range(retries + 1):
+            if attempt:
+                delays = self._retry_delays or (0.0,)
+                time.sleep(delays[min(attempt - 1, len(delays) - 1)])
+            outcome.attempts.append(self.invoke(function, event))
+            if outcome.ok:
+                return outcome
+        if destination:
+            self._send_failure(function, destination, outcome)
+            outcome.failure_destination = destination
+        return outcome
+
+    def log_path(self, function: str) -> Path:
+        return self._log_dir / f"{function}.log"
+
+    def close(self) -> None:
+        for sandbox in self._sandboxes.values():
+            sandbox.close()
+        self._sandboxes.clear()
+
+    # -------------------------------------------------------------- internals
+    def _sandbox(self, function: str, config: dict[str, Any]) -> _Sandbox:
+        if config.get("PackageType", "Zip") != "Zip":
+            raise WiringError(f"{function}: only zip functions can run here")
+        if config.get("CodeSha256") != self._code.code_sha256:
+            raise WiringError(
+                f"{function}: the deployed code (CodeSha256 {config.get('CodeSha256')}) is not "
+                f"{self._code.zip_path} ({self._code.code_sha256}); run make build and apply again"
+            )
+        variables = config.get("Environment", {}).get("Variables", {})
+        fingerprint = (
+            config.get("Handler"),
+            tuple(sorted(variables.items())),
+            config.get("CodeSha256"),
+            config.get("MemorySize"),
+            config.get("Timeout"),
+            config.get("Runtime"),
+        )
+        sandbox = self._sandboxes.get(function)
+        if sandbox is not None and sandbox.fingerprint == fingerprint:
+            return sandbox
+        if sandbox is not None:  # the configuration changed: Lambda starts new sandboxes
+            sandbox.close()
+        region = config["FunctionArn"].split(":")[3]
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANG": "C.UTF-8",
+            "TZ": ":UTC",
+            **variables,
+            # Lambda's reserved variables: a function's own settings cannot replace them.
+            "_HANDLER": str(config.get("Handler", "")),
+            "AWS_REGION": region,
+            "AWS_DEFAULT_REGION": region,
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{config.get('Runtime', 'python')}",
+            "AWS_LAMBDA_FUNCTION_NAME": function,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.get("MemorySize", 128)),
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function}",
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_SESSION_TOKEN": "local",
+            "LAMBDA_TASK_ROOT": str(self._code.root),
+            "PYTHONPATH": str(self._code.root),
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONUNBUFFERED": "1",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            # Not Lambda's: where the embedded AWS and the local Rekognition listen.
+            **self._endpoints,
+        }
+        sandbox = _Sandbox(fingerprint, env, self._code.root, self.log_path(function))
+        self._sandboxes[function] = sandbox
+        return sandbox
+
+    def _async_settings(self, function: str) -> tuple[int, str | None]:
+        retries, destination = DEFAULT_ASYNC_RETRIES, None
+        try:
+            invoke_config = self._clients.lambda_.get_function_event_invoke_config(
+                FunctionName=function
+            )
+        except self._clients.lambda_.exceptions.ResourceNotFoundException:
+            invoke_config = {}
+        retries = int(invoke_config.get("MaximumRetryAttempts", retries))
+        destination = (
+            invoke_config.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+        )
+        if not destination:
+            dead_letter = self.configuration(function).get("DeadLetterConfig", {})
+            destination = dead_letter.get("TargetArn") and f"dlq:{dead_letter['TargetArn']}"
+        return retries, destination
+
+    def _send_failure(self, function: str, destination: str, outcome: AsyncOutcome) -> None:
+        is_dlq = destination.startswith("dlq:")
+        arn = destination.removeprefix("dlq:")
+        if arn.split(":")[2] != "sqs":
+            raise WiringError(
+                f"{function}: only SQS failure destinations are delivered here, not {arn}"
+            )
+        queue_url = self._clients.queue_url(arn)
+        last = outcome.last
+        if is_dlq:
+            # A dead-letter queue gets the event itself, the error in message attributes.
+            self._clients.sqs.send_message(
+                QueueUrl=queue_url,
+                MessageBody=json.dumps(outcome.event),
+                MessageAttributes={
+                    "RequestID": {"DataType": "String", "StringValue": last.request_id},
+                    "ErrorCode": {"DataType": "Number", "StringValue": "200"},
+                    "ErrorMessage": {"DataType": "String", "StringValue": last.error[:1024]},
+                },
+            )
+            return
+        config = self.configuration(function)
+        record = {
+            "version": "1.0",
+            "timestamp": _now_iso(),
+            "requestContext": {
+                "requestId": last.request_id,
+                "functionArn": f"{config['FunctionArn']}:$LATEST",
+                "condition": "RetriesExhausted",
+                "approximateInvokeCount": len(outcome.attempts),
+            },
+            "requestPayload": outcome.event,
+            "responseContext": {
+                "statusCode": 200,
+                "executedVersion": "$LATEST",
+                "functionError": "Unhandled",
+            },
+            "responsePayload": last.payload,
+        }
+        self._clients.sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(record))
+
+
+# --------------------------------------------------------------------------------- S3
+
+
+class S3Notifications:
+    """S3 event notifications to Lambda, as the bucket's deployed configuration says."""
+
+    def __init__(self, clients: Clients, lambdas: LambdaService) -> None:
+        self._clients = clients
+        self._lambdas = lambdas
+        self._sequence = 0
+        self._lock = threading.Lock()
+
+    def put_object(
+        self, bucket: str, key: str, body: bytes, content_type: str = "binary/octet-stream"
+    ) -> list[AsyncOutcome]:
+        """A camera's PUT, then the notifications S3 sends for it."""
+        response = self._clients.s3.put_object(
+            Bucket=bucket, Key=key, Body=body, ContentType=content_type
+        )
+        return self.object_created(
+            bucket,
+            key,
+            version_id=response.get("VersionId"),
+            size=len(body),
+            etag=response.get("ETag", "").strip('"'),
+        )
+
+    def object_created(
+        self,
+        bucket: str,
+        key: str,
+        version_id: str | None,
+        size: int,
+        etag: str = "",
+        event_name: str = "ObjectCreated:Put",
+    ) -> list[AsyncOutcome]:
+        """Deliver one ObjectCreated event to every matching Lambda notification (or redeliver it)."""
+        config = self._clients.s3.get_bucket_notification_configuration(Bucket=bucket)
+        outcomes = []
+        for rule in config.get("LambdaFunctionConfigurations", []):
+            if not _event_matches(rule.get("Events", []), event_name):
+                continue
+            if not _filter_matches(rule.get("Filter", {}), key):
+                continue
+            function_arn = rule["LambdaFunctionArn"]
+            self._check_permission(function_arn, bucket)
+            event = {
+                "Records": [self._record(bucket, key, version_id, size, etag, event_name, rule)]
+            }
+            outcomes.append(self._lambdas.invoke_async(function_arn, event))
+        return outcomes
+
+    def _record(
+        self,
+        bucket: str,
+        key: str,
+        version_id: str | None,
+        size: int,
+        etag: str,
+        event_name: str,
+        rule: dict[str, Any],
+    ) -> dict[str, Any]:
+        with self._lock:
+            self._sequence += 1
+            sequencer = f"{time.time_ns():016X}{self._sequence:04X}"
+        obj: dict[str, Any] = {
+            # S3 URL-encodes keys in events: a space arrives as "+", a "+" as "%2B".
+            "key": quote_plus(key, safe="/"),
+            "size": size,
+            "eTag": etag,
+            "sequencer": sequencer,
+        }
+        if version_id and version_id != "null":
+            obj["versionId"] = version_id
+        region = self._clients.region
+        return {
+            "eventVersion": "2.1",
+            "eventSource": "aws:s3",
+            "awsRegion": region,
+            "eventTime": _now_iso(),
+            "eventName": event_name,
+            "userIdentity": {"principalId": "AWS:LOCALCAMERA"},
+            "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+            "responseElements": {
+                "x-amz-request-id": uuid.uuid4().hex[:16].upper(),
+                "x-amz-id-2": base64.b64encode(os.urandom(24)).decode(),
+            },
+            "s3": {
+                "s3SchemaVersion": "1.0",
+                "configurationId": rule.get("Id", ""),
+                "bucket": {
+                    "name": bucket,
+                    "ownerIdentity": {"principalId": "LOCALOWNER"},
+                    "arn": f"arn:aws:s3:::{bucket}",
+                },
+                "object": obj,
+            },
+        }
+
+    def _check_permission(self, function_arn: str, bucket: str) -> None:
+        """S3 may only invoke a function whose resource policy allows it (from this bucket)."""
+        lambda_ = self._clients.lambda_
+        try:
+            policy = json.loads(lambda_.get_policy(FunctionName=function_arn)["Policy"])
+        except lambda_.exceptions.ResourceNotFoundException:
+            policy = {"Statement": []}
+        for statement in policy.get("Statement", []):
+            principal = statement.get("Principal", {})
+            service = principal.get("Service") if isinstance(principal, dict) else principal
+            actions = statement.get("Action", [])
+            actions = [actions] if isinstance(actions, str) else actions
+            if (
+                statement.get("Effect") == "Allow"
+                and service == "s3.amazonaws.com"
+                and ("lambda:InvokeFunction" in actions or "lambda:*" in actions)
+            ):
+                source = _condition_value(statement.get("Condition", {}), "AWS:SourceArn")
+                if source in (None, f"arn:aws:s3:::{bucket}"):
+                    return
+        raise WiringError(
+            f"the notification of bucket {bucket} targets {function_arn}, whose policy does not "
+            "let s3.amazonaws.com invoke it (aws_lambda_permission missing?)"
+        )
+
+
+def _event_matches(patterns: list[str], event_name: str) -> bool:
+    """'s3:ObjectCreated:*' matches 'ObjectCreated:Put'."""
+    for pattern in patterns:
+        pattern = pattern.removeprefix("s3:")
+        if pattern == event_name or (pattern.endswith("*") and event_name.startswith(pattern[:-1])):
+            return True
+    return False
+
+
+def _filter_matches(rule_filter: dict[str, Any], key: str) -> bool:
+    for rule in rule_filter.get("Key", {}).get("FilterRules", []):
+        name, value = rule["Name"].lower(), rule["Value"]
+        if name == "prefix" and not key.startswith(value):
+            return False
+        if name == "suffix" and not key.endswith(value):
+            return False
+    return True
+
+
+def _condition_value(condition: dict[str, Any], key: str) -> str | None:
+    for operator in condition.values():
+        for name, value in operator.items():
+            if name.lower() == key.lower():
+                return value if isinstance(value, str) else value[0]
+    return None
+
+
+# -------------------------------------------------------------------------------- SQS
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """One poll of an SQS event source mapping."""
+
+    received: int
+    deleted: int
+    failed: tuple[str, ...]  # message ids left in the queue
+    invocation: Invocation | None
+
+
+class SqsMappings:
+    """Lambda's SQS poller for the deployed event source mappings."""
+
+    def __init__(self, clients: Clients, lambdas: LambdaService) -> None:
+        self._clients = clients
+        self._lambdas = lambdas
+
+    def mapping(self, uuid_: str) -> dict[str, Any]:
+        return self._clients.lambda_.get_event_source_mapping(UUID=uuid_)
+
+    def enabled(self, uuid_: str) -> bool:
+        return self.mapping(uuid_).get("State") == "Enabled"
+
+    def poll(self, uuid_: str) -> BatchOutcome | None:
+        """One batch, if the mapping is enabled (None when it is not)."""
+        mapping = self.mapping(uuid_)
+        if mapping.get("State") != "Enabled":
+            return None
+        source_arn = mapping["EventSourceArn"]
+        if source_arn.split(":")[2] != "sqs":
+            raise WiringError(f"mapping {uuid_}: only SQS sources are delivered here")
+        queue_url = self._clients.queue_url(source_arn)
+        batch_size = int(mapping.get("BatchSize") or 10)
+        messages: list[dict[str, Any]] = []
+        while len(messages) < batch_size:
+            received = self._clients.sqs.receive_message(
+                QueueUrl=queue_url,
+                MaxNumberOfMessages=min(10, batch_size - len(messages)),
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+                WaitTimeSeconds=0,
+            ).get("Messages", [])
+            if not received:
+                break
+            messages.extend(received)
+        if not messages:
+            return BatchOutcome(0, 0, (), None)
+        event = {"Records": [_sqs_record(message, source_arn) for message in messages]}
+        invocation = self._lambdas.invoke(mapping["FunctionArn"], event)
+        ids = [message["MessageId"] for message in messages]
+        if not invocation.ok:
+            failed = set(ids)  # a function error returns the whole batch to the queue
+        elif "ReportBatchItemFailures" in (mapping.get("FunctionResponseTypes") or []):
+            failed = _reported_failures(invocation.payload, set(ids))
+        else:
+            failed = set()
+        done = [message for message in messages if message["MessageId"] not in failed]
+        for start in range(0, len(done), 10):
+            self._clients.sqs.delete_message_batch(
+                QueueUrl=queue_url,
+                Entries=[
+                    {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"]}
+                    for index, message in enumerate(done[start : start + 10])
+                ],
+            )
+        return BatchOutcome(len(messages), len(done), tuple(sorted(failed)), invocation)
+
+    def drain(self, uuid_: str, max_batches: int = 1000) -> list[BatchOutcome]:
+        """Poll until the mapping is disabled or a poll finds no visible message."""
+        outcomes = []
+        for _ in range(max_batches):
+            outcome = self.poll(uuid_)
+            if outcome is None or outcome.received == 0:
+                break
+            outcomes.append(outcome)
+        return outcomes
+
+
+def _sqs_record(message: dict[str, Any], source_arn: str) -> dict[str, Any]:
+    attributes = message.get("Attributes", {})
+    record: dict[str, Any] = {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": {
+            name: attributes[name]
+            for name in (
+                "ApproximateReceiveCount",
+                "SentTimestamp",
+                "SenderId",
+                "ApproximateFirstReceiveTimestamp",
+                "AWSTraceHeader",
+                "MessageGroupId",
+                "MessageDeduplicationId",
+                "SequenceNumber",
+            )
+            if name in attributes
+        },
+        "messageAttributes": {
+            name: _sqs_attribute(value)
+            for name, value in message.get("MessageAttributes", {}).items()
+        },
+        "md5OfBody": message.get("MD5OfBody", hashlib.md5(message["Body"].encode()).hexdigest()),  # noqa: S324 - SQS's checksum
+        "eventSource": "aws:sqs",
+        "eventSourceARN": source_arn,
+        "awsRegion": source_arn.split(":")[3],
+    }
+    if "MD5OfMessageAttributes" in message:
+        record["md5OfMessageAttributes"] = message["MD5OfMessageAttributes"]
+    return record
+
+
+def _sqs_attribute(value: dict[str, Any]) -> dict[str, Any]:
+    attribute: dict[str, Any] = {
+        "stringListValues": [],
+        "binaryListValues": [],
+        "dataType": value["DataType"],
+    }
+    if "StringValue" in value:
+        attribute["stringValue"] = value["StringValue"]
+    if "BinaryValue" in value:
+        attribute["binaryValue"] = base64.b64encode(value["BinaryValue"]).decode()
+    return attribute
+
+
+def _reported_failures(payload: Any, ids: set[str]) -> set[str]:
+    """ReportBatchItemFailures: a malformed answer or an unknown id fails the whole batch."""
+    if payload is None or payload == {}:
+        return set()
+    if not isinstance(payload, dict):
+        return ids
+    items = payload.get("batchItemFailures")
+    if items is None:
+        return set()
+    if not isinstance(items, list):
+        return ids
+    failed = set()
+    for item in items:
+        identifier = item.get("itemIdentifier") if isinstance(item, dict) else None
+        if not identifier or identifier not in ids:
+            return ids
+        failed.add(identifier)
+    return failed
+
+
+# -------------------------------------------------------------------------- schedules
+
+
+@dataclass(frozen=True)
+class Schedule:
+    arn: str
+    name: str
+    group: str  # schedule group, or "rule" for an EventBridge rule
+    expression: str
+    time_zone: str
+    target_arn: str
+    input: str | None
+    enabled: bool
+
+
+class Schedules:
+    """EventBridge Scheduler schedules (and EventBridge rules) that target Lambda functions."""
+
+    def __init__(self, clients: Clients, lambdas: LambdaService) -> None:
+        self._clients = clients
+        self._lambdas = lambdas
+
+    def all(self) -> list[Schedule]:
+        found = []
+        scheduler = self._clients.scheduler
+        for summary in _pages(scheduler.list_schedules, "Schedules"):
+            detail = scheduler.get_schedule(Name=summary["Name"], GroupName=summary["GroupName"])
+            target = detail.get("Target", {})
+            if ":lambda:" not in target.get("Arn", ""):
+                continue
+            found.append(
+                Schedule(
+                    arn=detail.get("Arn", ""),
+                    name=detail["Name"],
+                    group=detail.get("GroupName", "default"),
+                    expression=detail.get("ScheduleExpression", ""),
+                    time_zone=detail.get("ScheduleExpressionTimezone", "UTC"),
+                    target_arn=target["Arn"],
+                    input=target.get("Input"),
+                    enabled=detail.get("State", "ENABLED") == "ENABLED",
+                )
+            )
+        events = self._clients.events
+        for rule in _pages(events.list_rules, "Rules"):
+            if not rule.get("ScheduleExpression"):
+                continue
+            for target in events.list_targets_by_rule(Rule=rule["Name"]).get("Targets", []):
+                if ":lambda:" in target.get("Arn", ""):
+                    found.append(
+                        Schedule(
+                            rule.get("Arn", ""),
+                            rule["Name"],
+                            "rule",
+                            rule["ScheduleExpression"],
+                            "UTC",
+                            target["Arn"],
+                            target.get("Input"),
+                            rule.get("State") == "ENABLED",
+                        )
+                    )
+        return found
+
+    def for_function(self, function: str) -> Schedule:
+        """The one schedule that targets `function` (by name or ARN)."""
+        name = function_name(function)
+        matches = [s for s in self.all() if function_name(s.target_arn) == name]
+        if len(matches) != 1:
+            raise WiringError(f"expected one schedule targeting {name}, found {len(matches)}")
+        return matches[0]
+
+    def fire(self, schedule: Schedule, when: datetime | None = None) -> AsyncOutcome:
+        """Invoke the target as the schedule would at `when` (default now), asynchronously.
+
+        Scheduler fills its context attributes into the target's input (`<aws.scheduler.
+        scheduled-time>` and the others) before it invokes.
+        """
+        if not schedule.enabled:
+            raise WiringError(f"schedule {schedule.name} is disabled")
+        when = when or datetime.now(UTC)
+        if schedule.input is not None:
+            text = schedule.input
+            for name, value in {
+                "scheduled-time": when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "schedule-arn": schedule.arn,
+                "execution-id": str(uuid.uuid4()),
+                "attempt-number": "1",
+            }.items():
+                text = text.replace(f"<aws.scheduler.{name}>", value)
+            event = json.loads(text)
+        elif schedule.group == "rule":
+            event = {
+                "version": "0",
+                "id": str(uuid.uuid4()),
+                "detail-type": "Scheduled Event",
+                "source": "aws.events",
+                "account": schedule.target_arn.split(":")[4],
+                "time": when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "region": schedule.target_arn.split(":")[3],
+                "resources": [],
+                "detail": {},
+            }
+        else:
+            event = {}
+        return self._lambdas.invoke_async(schedule.target_arn, event)
+
+
+def _pages(operation: Any, key: str) -> Iterator[dict[str, Any]]:
+    token = None
+    while True:
+        page = operation(**({"NextToken": token} if token else {}))
+        yield from page.get(key, [])
+        token = page.get("NextToken")
+        if not token:
+            return
+
+
+# ---------------------------------------------------------------------- all together
+
+
+class Clients:
+    """boto3 clients for the embedded endpoint (fake credentials, one region)."""
+
+    def __init__(self, endpoint_url: str, region: str) -> None:
+        self.region = region
+        session = boto3.session.Session(region_name=region, **FAKE_CREDENTIALS)
+        options = {"endpoint_url": endpoint_url}
+        self.s3 = session.client("s3", **options)
+        self.sqs = session.client("sqs", **options)
+        self.lambda_ = session.client("lambda", **options)
+        self.scheduler = session.client("scheduler", **options)
+        self.events = session.client("events", **options)
+        self.dynamodb = session.resource("dynamodb", **options)
+        self._queue_urls: dict[str, str] = {}
+
+    def queue_url(self, queue_arn: str) -> str:
+        if queue_arn not in self._queue_urls:
+            _, _, _, _, account, name = queue_arn.split(":")
+            self._queue_urls[queue_arn] = self.sqs.get_queue_url(
+                QueueName=name, QueueOwnerAWSAccountId=account
+            )["QueueUrl"]
+        return self._queue_urls[queue_arn]
+
+
+class Delivery:
+    """Everything that delivers events in the embedded environment.
+
+    with Delivery(aws_url, rekognition_url, Path("dist/camblur-lambda.zip"), workdir) as aws:
+        aws.s3.put_object(raw_bucket, "cam/1.jpg", data)     # -> live function
+        aws.schedules.fire(aws.schedules.for_function(name)) # -> scheduled function
+        aws.mappings.drain(mapping_uuid)                     # -> queue worker
+    """
+
+    def __init__(
+        self,
+        aws_endpoint_url: str,
+        rekognition_endpoint_url: str,
+        artifact: Path,
+        workdir: Path,
+        region: str = "eu-west-1",
+        log_dir: Path | None = None,
+        retry_delays: tuple[float, ...] = (0.2, 0.4),
+    ) -> None:
+        self.clients = Clients(aws_endpoint_url, region)
+        self.code = ArtifactCode(artifact, workdir)
+        endpoints = {
+            "AWS_ENDPOINT_URL": aws_endpoint_url,
+            "AWS_ENDPOINT_URL_REKOGNITION": rekognition_endpoint_url,
+        }
+        self.lambdas = LambdaService(
+            self.clients, self.code, endpoints, log_dir or workdir / "logs", retry_delays
+        )
+        self.s3 = S3Notifications(self.clients, self.lambdas)
+        self.mappings = SqsMappings(self.clients, self.lambdas)
+        self.schedules = Schedules(self.clients, self.lambdas)
+
+    def close(self) -> None:
+        self.lambdas.close()
+
+    def __enter__(self) -> Delivery:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def function_name(name_or_arn: str) -> str:
+    """arn:aws:lambda:<region>:<account>:function:<name>[:qualifier] -> name."""
+    if name_or_arn.startswith("arn:"):
+        return name_or_arn.split(":")[6]
+    return name_or_arn
+
+
+def _now_iso() -> str:
+    """S3 and Lambda's timestamp format: 2026-11-25T10:15:00.123Z."""
+    now = datetime.now(UTC)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
