@@ -109,11 +109,12 @@ module "pipeline" {
   tags                       = local.tags
 
   model = {
-    project_arn         = var.model_project_arn
-    version_arn         = var.model_version_arn
-    min_inference_units = var.model_min_inference_units
-    max_inference_units = var.model_max_inference_units
-    max_run_minutes     = var.model_max_run_minutes
+    project_arn           = var.model_project_arn
+    version_arn           = var.model_version_arn
+    min_inference_units   = var.model_min_inference_units
+    max_inference_units   = var.model_max_inference_units
+    max_run_minutes       = var.model_max_run_minutes
+    drain_confirm_seconds = var.model_drain_confirm_seconds
   }
 }
 

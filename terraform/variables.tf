@@ -281,6 +281,17 @@ variable "model_max_run_minutes" {
   }
 }
 
+variable "model_drain_confirm_seconds" {
+  description = "model_reconciler stops the model after two empty queue readings at least this many seconds apart, so a momentary zero does not stop it early."
+  type        = number
+  default     = 45
+
+  validation {
+    condition     = var.model_drain_confirm_seconds >= 1 && var.model_drain_confirm_seconds <= 900
+    error_message = "model_drain_confirm_seconds must be between 1 and 900."
+  }
+}
+
 variable "custom_label_names" {
   description = "Custom labels whose boxes are blurred."
   type        = list(string)

@@ -41,6 +41,9 @@ module "camblur" {
 
   raw_notification_filter = var.raw_notification_filter
 
+  # The demo and the tests tick the reconciler themselves: no need to wait 45 s for a drain.
+  model_drain_confirm_seconds = 2
+
   # Everything goes away with make down.
   force_destroy            = true
   deletion_protection      = false

@@ -142,6 +142,8 @@ class LiveConfig(BlurConfig):
     person_min_confidence: float = _env("PERSON_MIN_CONFIDENCE", _confidence, 50.0)
     capture_time_zone: ZoneInfo = _env("CAPTURE_TIME_ZONE", _time_zone, ZoneInfo("UTC"))
     state_ttl_days: int = _env("STATE_TTL_DAYS", _positive_int, 400)
+    # The notification's key prefix (may be empty): the camera id is the segment after it.
+    raw_key_prefix: str = _env("RAW_KEY_PREFIX", str, "")
 
 
 def _non_negative_int(text: str) -> int:
@@ -220,6 +222,8 @@ class ReconcileConfig:
     model_project_arn: str = _env("MODEL_PROJECT_ARN", _arn)
     model_version_arn: str = _env("MODEL_VERSION_ARN", _version_arn)
     max_run_minutes: int = _env("MODEL_MAX_RUN_MINUTES", _positive_int, 240)
+    # Two empty queue readings at least this far apart before the model is stopped.
+    drain_confirm_seconds: int = _env("MODEL_DRAIN_CONFIRM_SECONDS", _positive_int, 45)
     refine_mapping_uuid: str = _env("REFINE_MAPPING_UUID", _non_empty)
 
 

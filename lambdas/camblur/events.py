@@ -19,10 +19,10 @@ class UploadedObject:
     event_time: datetime
     sequencer: str
 
-    @property
-    def camera_id(self) -> str:
-        """Cameras upload under `<camera id>/...`; a key without a folder has no camera."""
-        return self.key.split("/", 1)[0] if "/" in self.key else "unknown"
+    def camera_id(self, key_prefix: str = "") -> str:
+        """Cameras upload under `[<key prefix>]<camera id>/...`; a key without one has no camera."""
+        relative = self.key.removeprefix(key_prefix)
+        return relative.split("/", 1)[0] if "/" in relative else "unknown"
 
 
 def uploaded_objects(event: dict[str, Any]) -> list[UploadedObject]:

@@ -166,7 +166,7 @@ class LivePass:
             "raw_bucket": upload.bucket,
             "raw_version_id": upload.version_id or "null",
             "raw_size": upload.size,
-            "camera_id": upload.camera_id,
+            "camera_id": upload.camera_id(self._config.raw_key_prefix),
             "capture_day": captured.date().isoformat(),
             "captured_at": upload.event_time.isoformat(),
             "sequencer": upload.sequencer,

@@ -11,6 +11,7 @@ from PIL import Image
 
 from camblur.adapters import aws
 from camblur.core.errors import TransientError
+from camblur.handlers import live
 from tests.support.live import PERSON, Live, labels_response
 from tests.support.pictures import astronaut, decode, encode, jpeg_bytes, jpeg_segments, photo_like
 
@@ -210,3 +211,17 @@ def test_a_refinement_finishing_during_the_live_pass_keeps_its_output(live_env: 
     # Then the refined output and state are left as the refinement wrote them
     assert live_env.blurred("cam-1/race.jpg") == b"refined output"
     assert live_env.state("cam-1/race.jpg")["status"] == "REFINED"
+
+
+def test_the_camera_id_follows_the_notification_prefix(
+    live_env: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given cameras upload under the prefix the S3 notification filters on
+    monkeypatch.setenv("RAW_KEY_PREFIX", "cameras/")
+    live.live_pass.cache_clear()
+    event = live_env.upload("cameras/cam-12/2026-11-25/0800.jpg", jpeg_bytes(photo_like(200, 150)))
+    live_env.expect_detection(labels_response())
+    # When the live function handles it
+    live_env.invoke(event)
+    # Then the camera id is the segment after the prefix
+    assert live_env.state("cameras/cam-12/2026-11-25/0800.jpg")["camera_id"] == "cam-12"

@@ -29,6 +29,7 @@ def reconciler() -> ModelReconciler:
         ModelControl(settings.model_project_arn, settings.model_version_arn),
         RefineQueue(settings.refine_queue_url),
         EventSourceMapping(settings.refine_mapping_uuid),
+        drain_confirm_seconds=settings.drain_confirm_seconds,
     )
 
 

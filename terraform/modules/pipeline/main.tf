@@ -25,6 +25,7 @@ locals {
         MAX_OBJECT_BYTES             = tostring(var.blur.max_object_bytes)
         PERSON_MIN_CONFIDENCE        = tostring(var.person_min_confidence)
         CAPTURE_TIME_ZONE            = var.capture_time_zone
+        RAW_KEY_PREFIX               = var.raw_notification_filter.prefix # camera id follows it
         STATE_TTL_DAYS               = tostring(var.state_ttl_days)
         POWERTOOLS_SERVICE_NAME      = var.function_names["live_blur"]
         POWERTOOLS_METRICS_NAMESPACE = var.metrics_namespace
@@ -92,6 +93,7 @@ locals {
       MODEL_PROJECT_ARN            = var.model.project_arn
       MODEL_VERSION_ARN            = var.model.version_arn
       MODEL_MAX_RUN_MINUTES        = tostring(var.model.max_run_minutes)
+      MODEL_DRAIN_CONFIRM_SECONDS  = tostring(var.model.drain_confirm_seconds)
       REFINE_MAPPING_UUID          = aws_lambda_event_source_mapping.refine.uuid
       POWERTOOLS_SERVICE_NAME      = var.function_names["model_reconciler"]
       POWERTOOLS_METRICS_NAMESPACE = var.metrics_namespace

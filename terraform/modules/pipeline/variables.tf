@@ -305,12 +305,14 @@ variable "model" {
     min_inference_units = number
     max_inference_units = number
     max_run_minutes     = number
+    # Two empty queue readings at least this far apart before the model is stopped.
+    drain_confirm_seconds = optional(number, 45)
   })
   nullable = false
 
   validation {
-    condition     = var.model.min_inference_units >= 1 && var.model.max_inference_units >= var.model.min_inference_units && var.model.max_run_minutes >= 1
-    error_message = "model needs min_inference_units >= 1, max_inference_units >= min_inference_units and max_run_minutes >= 1."
+    condition     = var.model.min_inference_units >= 1 && var.model.max_inference_units >= var.model.min_inference_units && var.model.max_run_minutes >= 1 && var.model.drain_confirm_seconds >= 1
+    error_message = "model needs min_inference_units >= 1, max_inference_units >= min_inference_units, max_run_minutes >= 1 and drain_confirm_seconds >= 1."
   }
 }
 
