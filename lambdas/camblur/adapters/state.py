@@ -494,6 +494,20 @@ class RunTable:
                 names,
             )
 
+    def record_model_start(self, session: ModelSession, at: str, adopted: bool = False) -> None:
+        """StartProjectVersion was called for `session`: note when, and the units, on each run."""
+        self.update_session(
+            session.session_id, {"start_requested_at": at, "adopted": adopted}, only_if_absent=True
+        )
+        self.update_runs(
+            session.days,
+            {
+                "model_start_requested_at": at,
+                "min_inference_units": session.min_units,
+                "max_inference_units": session.max_units,
+            },
+        )
+
     def update_runs(self, days: Iterable[str], values: Mapping[str, Any]) -> None:
         """Copy model session facts (start, RUNNING, stop times...) onto each run."""
         for day in days:

@@ -182,17 +182,7 @@ class ModelReconciler:
         # refine_schedule could not start it (busy, throttled): start it now.
         started = self._model.start(session.min_units, session.max_units)
         if started:
-            self._runs.update_session(
-                session.session_id, {"start_requested_at": to_iso(now)}, only_if_absent=True
-            )
-            self._runs.update_runs(
-                session.days,
-                {
-                    "model_start_requested_at": to_iso(now),
-                    "min_inference_units": session.min_units,
-                    "max_inference_units": session.max_units,
-                },
-            )
+            self._runs.record_model_start(session, to_iso(now))
             metrics.add_metric(name="ModelStarts", unit=MetricUnit.Count, value=1)
         return PassResult(Pass.STARTING, state.status, "start requested" if started else "busy")
 

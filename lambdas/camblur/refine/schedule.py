@@ -249,19 +249,7 @@ class RefineScheduler:
             except TransientError as error:
                 logger.warning("model start failed; the reconciler will retry", error=str(error))
                 return state
-            self._runs.update_session(
-                session.session_id,
-                {"start_requested_at": to_iso(now), "adopted": not started},
-                only_if_absent=True,
-            )
-            self._runs.update_runs(
-                session.days,
-                {
-                    "model_start_requested_at": to_iso(now),
-                    "min_inference_units": session.min_units,
-                    "max_inference_units": session.max_units,
-                },
-            )
+            self._runs.record_model_start(session, to_iso(now), adopted=not started)
             metrics.add_metric(name="ModelStarts", unit=MetricUnit.Count, value=1)
             logger.info(
                 "model start requested",
