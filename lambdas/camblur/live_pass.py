@@ -130,6 +130,7 @@ class LivePass:
             # The refinement finished this very version while we worked: its output has more
             # boxes than ours and must stay. (The live function's maximum event age keeps late
             # retries out of the refinement window; this check closes the rest to milliseconds.)
+            metrics.add_metric(name="DuplicateEvents", unit=MetricUnit.Count, value=1)
             return Outcome(upload.key, f"DUPLICATE_{Status.REFINED.value}")
         blurred_key = blurred_key_for(upload.key)
         self._store.write_jpeg(self._config.blurred_bucket, blurred_key, blurred)
