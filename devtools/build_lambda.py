@@ -59,14 +59,25 @@ def install_dependencies(target: Path, arch: str, python: str) -> None:
     subprocess.run(command, check=True)
 
 
-def write_zip(source: Path, output: Path) -> None:
-    files = sorted(
-        path
-        for path in source.rglob("*")
-        if path.is_file()
-        and not SKIPPED_PARTS.intersection(path.relative_to(source).parts)
+def packaged(path: Path, source: Path) -> bool:
+    """Whether a staged file belongs in the zip.
+
+    Left out: bytecode, and what would tie the zip to the machine that built it: console
+    scripts in bin/ carry this venv's interpreter path in their shebang (useless in Lambda),
+    and each dist-info RECORD lists those scripts' hashes.
+    """
+    parts = path.relative_to(source).parts
+    return (
+        path.is_file()
         and path.suffix != ".pyc"
+        and not SKIPPED_PARTS.intersection(parts)
+        and parts[0] != "bin"
+        and not (path.name == "RECORD" and path.parent.name.endswith(".dist-info"))
     )
+
+
+def write_zip(source: Path, output: Path) -> None:
+    files = sorted(path for path in source.rglob("*") if packaged(path, source))
     output.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
         for path in files:
