@@ -20,6 +20,7 @@ from camblur.core.picture import Picture
 MAX_CELLS_ACROSS = 6  # cells across the long side of a grown box
 MIN_CELL_PIXELS = 4
 GAUSSIAN_SIGMA_PER_SIDE = 0.2
+PIXELATE_REDUCING_GAP = 3.0
 SRGB_ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 
@@ -75,15 +76,18 @@ def _obscure(image: Image.Image, region: tuple[int, ...], style: BlurStyle) -> N
     if style is BlurStyle.SOLID:
         ImageDraw.Draw(image).rectangle((left, top, right - 1, bottom - 1), fill=(0, 0, 0))
         return
-    patch = image.crop(region)
     if style is BlurStyle.GAUSSIAN:
         # Only the crop is blurred: pixels outside the region stay exactly as they were.
         radius = max(1.0, GAUSSIAN_SIGMA_PER_SIDE * long_side)
-        patch = patch.filter(ImageFilter.GaussianBlur(radius))
+        patch = image.crop(region).filter(ImageFilter.GaussianBlur(radius))
     else:
         cell = max(MIN_CELL_PIXELS, -(-long_side // MAX_CELLS_ACROSS))
         cells_x = max(1, -(-box_width // cell))
         cells_y = max(1, -(-box_height // cell))
-        small = patch.resize((cells_x, cells_y), Image.Resampling.BOX)
+        # Each cell becomes the mean of its pixels. Resizing the region in place (no crop) with
+        # a reducing gap (integer block means first) is what keeps this near the encode floor.
+        small = image.resize(
+            (cells_x, cells_y), Image.Resampling.BOX, box=region, reducing_gap=PIXELATE_REDUCING_GAP
+        )
         patch = small.resize((box_width, box_height), Image.Resampling.NEAREST)
     image.paste(patch, (left, top))
