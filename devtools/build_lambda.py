@@ -60,20 +60,25 @@ def install_dependencies(target: Path, arch: str, python: str) -> None:
 
 
 def packaged(path: Path, source: Path) -> bool:
-    """Whether a staged file belongs in the zip.
-
-    Left out: bytecode, and what would tie the zip to the machine that built it: console
-    scripts in bin/ carry this venv's interpreter path in their shebang (useless in Lambda),
-    and each dist-info RECORD lists those scripts' hashes.
-    """
+    """Whether a staged file belongs in the zip: not bytecode, and not the console scripts in
+    bin/, whose shebang names this venv's interpreter (useless in Lambda, and it would make
+    the zip depend on the folder it was built in)."""
     parts = path.relative_to(source).parts
     return (
         path.is_file()
         and path.suffix != ".pyc"
         and not SKIPPED_PARTS.intersection(parts)
         and parts[0] != "bin"
-        and not (path.name == "RECORD" and path.parent.name.endswith(".dist-info"))
     )
+
+
+def contents(path: Path) -> bytes:
+    """A file's bytes as zipped: a dist-info RECORD loses the lines of the scripts left out."""
+    data = path.read_bytes()
+    if path.name == "RECORD" and path.parent.name.endswith(".dist-info"):
+        lines = data.decode().splitlines(keepends=True)
+        data = "".join(line for line in lines if not line.startswith("bin/")).encode()
+    return data
 
 
 def write_zip(source: Path, output: Path) -> None:
@@ -84,7 +89,7 @@ def write_zip(source: Path, output: Path) -> None:
             entry = zipfile.ZipInfo(path.relative_to(source).as_posix(), date_time=FIXED_TIME)
             entry.external_attr = (0o755 if path.stat().st_mode & 0o111 else 0o644) << 16
             entry.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(entry, path.read_bytes(), compresslevel=9)
+            archive.writestr(entry, contents(path), compresslevel=9)
 
 
 def build(arch: str, python: str, output: Path) -> str:

@@ -18,7 +18,9 @@ def stage(root: Path, interpreter: str, mtime: int) -> Path:
         "camblur/__pycache__/blur.cpython-313.pyc": "bytecode",
         "PIL/_imaging.so": "binary",
         "bin/jp.py": f"#!{interpreter}\nimport jmespath\n",
-        "jmespath-1.1.0.dist-info/RECORD": f"bin/jp.py,sha256={interpreter},10\n",
+        "jmespath-1.1.0.dist-info/RECORD": (
+            f"jmespath/__init__.py,sha256=abc,10\nbin/jp.py,sha256={interpreter},10\n"
+        ),
         "jmespath-1.1.0.dist-info/METADATA": "Name: jmespath\nVersion: 1.1.0\n",
     }
     for name, text in files.items():
@@ -39,13 +41,15 @@ def test_two_checkouts_built_at_different_times_give_the_same_zip(tmp_path: Path
     # Then the zips are identical, byte for byte
     digest = [hashlib.sha256((tmp_path / z).read_bytes()).hexdigest() for z in ("a.zip", "b.zip")]
     assert digest[0] == digest[1]
-    # And they hold the code and dependencies but no bytecode, console scripts or RECORD
-    names = zipfile.ZipFile(tmp_path / "a.zip").namelist()
+    # And they hold the code and dependencies, with no bytecode or console scripts
+    archive = zipfile.ZipFile(tmp_path / "a.zip")
+    names = archive.namelist()
     assert names == sorted(names)
     assert "camblur/core/blur.py" in names and "PIL/_imaging.so" in names
-    assert not [
-        name for name in names if name.endswith((".pyc", "RECORD")) or name.startswith("bin/")
-    ]
+    assert not [name for name in names if name.endswith(".pyc") or name.startswith("bin/")]
+    # And each RECORD still lists what its distribution installed, minus the scripts left out
+    record = archive.read("jmespath-1.1.0.dist-info/RECORD").decode()
+    assert record == "jmespath/__init__.py,sha256=abc,10\n"
 
 
 def test_boto3_is_left_to_the_lambda_runtime() -> None:
