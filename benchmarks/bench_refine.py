@@ -69,6 +69,7 @@ from camblur.refine.reconciler import ModelReconciler, Pass
 from camblur.refine.schedule import RefineScheduler, ScheduleRequest
 from camblur.refine.worker import RefineWorker
 from devtools.fake_custom_labels import FakeCustomLabels, FakeError, attach
+from devtools.state_table import create_state_table
 
 REGION = "eu-west-1"
 PROJECT_ARN = "arn:aws:rekognition:eu-west-1:123456789012:project/bench/1700000000000"
@@ -421,18 +422,7 @@ def simulate(params: Params) -> Result:
 
     with mock_aws():
         dynamodb = boto3.resource("dynamodb", region_name=REGION)
-        dynamodb.create_table(
-            TableName=TABLE,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-        )
+        create_state_table(dynamodb.meta.client, TABLE)
         runs = SimRunTable(TABLE, dynamodb)
         rekognition = fake_client("rekognition", model.answer)
         sqs = fake_client("sqs", queue.answer)

@@ -9,7 +9,8 @@ import pytest
 from moto import mock_aws
 
 from camblur.adapters import aws
-from tests.support.aws import REGION, Stack, create_bucket, create_state_table
+from devtools.state_table import create_state_table
+from tests.support.aws import REGION, Stack, create_bucket
 
 
 @pytest.fixture(autouse=True)

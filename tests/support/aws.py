@@ -18,36 +18,6 @@ class Stack:
     rekognition: Any
 
 
-def create_state_table(dynamodb: Any, name: str) -> None:
-    """Same keys and GSI as terraform/modules/storage (pk/sk, by_capture_day)."""
-    dynamodb.create_table(
-        TableName=name,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-            {"AttributeName": "capture_day", "AttributeType": "S"},
-        ],
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "by_capture_day",
-                "KeySchema": [
-                    {"AttributeName": "capture_day", "KeyType": "HASH"},
-                    {"AttributeName": "pk", "KeyType": "RANGE"},
-                ],
-                "Projection": {
-                    "ProjectionType": "INCLUDE",
-                    "NonKeyAttributes": ["status", "raw_key", "raw_version_id"],
-                },
-            }
-        ],
-    )
-
-
 def create_bucket(s3: Any, name: str) -> None:
     s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": REGION})
     s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
