@@ -7,6 +7,16 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote_plus
 
+# S3's own version id for an object written while versioning was off (and what an event without
+# a versionId refers to). Every version id camblur handles is a string; this is the only place
+# that knows the placeholder.
+NULL_VERSION_ID = "null"
+
+
+def pinned_version(version_id: str) -> str | None:
+    """The version id to pin a read to, or None where S3 has only the one (null) version."""
+    return None if version_id in ("", NULL_VERSION_ID) else version_id
+
 
 @dataclass(frozen=True)
 class UploadedObject:
@@ -14,7 +24,7 @@ class UploadedObject:
 
     bucket: str
     key: str
-    version_id: str | None
+    version_id: str  # NULL_VERSION_ID when the bucket was not versioned
     size: int
     event_time: datetime
     sequencer: str
@@ -36,7 +46,7 @@ def uploaded_objects(event: dict[str, Any]) -> list[UploadedObject]:
             UploadedObject(
                 bucket=s3["bucket"]["name"],
                 key=unquote_plus(s3["object"]["key"]),
-                version_id=s3["object"].get("versionId"),
+                version_id=s3["object"].get("versionId") or NULL_VERSION_ID,
                 size=int(s3["object"].get("size", 0)),
                 event_time=_parse_time(record.get("eventTime")),
                 sequencer=s3["object"].get("sequencer", ""),

@@ -7,19 +7,17 @@ that Lambda retries and, in the end, the failure destination keeps the event.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from camblur.adapters.rekognition import Detection, DetectionInput, ObjectUnreadable, PeopleDetector
+from camblur.adapters.rekognition import PeopleDetector
 from camblur.adapters.state import LIVE_DONE, BlurStateTable, StateConflict, Status, expires_at
-from camblur.adapters.storage import PictureStore, RawPictureMissing, blurred_key_for
+from camblur.adapters.storage import PictureStore, RawPictureMissing
+from camblur.blur_pipeline import BlurPipeline, RawVersion
 from camblur.config import LiveConfig
-from camblur.core.blur import anonymise
-from camblur.core.errors import PictureRejected, TransientError
-from camblur.core.picture import Picture, decode_picture, detection_jpeg
+from camblur.core.errors import PictureRejected
 from camblur.events import UploadedObject
 from camblur.observability import MetricUnit, logger, metrics
 
@@ -32,32 +30,6 @@ class Outcome:
     reason: str | None = None
 
 
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def detection_input(
-    picture: Picture, bucket: str, key: str, version_id: str | None
-) -> DetectionInput:
-    """Let Rekognition read the object itself when it sees our pixels; otherwise send them."""
-    if picture.rekognition_reads_original:
-        return DetectionInput(bucket=bucket, key=key, version_id=version_id)
-    return DetectionInput(jpeg=detection_jpeg(picture))
-
-
-def detect_with_fallback(
-    detect: Callable[[DetectionInput], Detection], source: DetectionInput, picture: Picture
-) -> Detection:
-    """Rekognition may fail to read the S3 object (a KMS grant, say): then send the bytes."""
-    try:
-        return detect(source)
-    except ObjectUnreadable as error:
-        if source.jpeg is not None:
-            raise TransientError(str(error)) from error
-        logger.warning("Rekognition could not read the object; sending bytes", error=str(error))
-        return detect(DetectionInput(jpeg=detection_jpeg(picture)))
-
-
 class LivePass:
     def __init__(
         self,
@@ -68,7 +40,7 @@ class LivePass:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._config = config
-        self._store = store
+        self._pipeline = BlurPipeline(config, store)
         self._state = state
         self._detector = detector
         self._clock = clock
@@ -92,17 +64,9 @@ class LivePass:
             return Outcome(upload.key, f"DUPLICATE_{done.value}")
 
         base = self._base_item(upload)
+        raw = RawVersion(upload.bucket, upload.key, upload.version_id, upload.size)
         try:
-            if upload.size > self._config.max_object_bytes:
-                raise PictureRejected(
-                    "TOO_LARGE_OBJECT",
-                    f"{upload.size} bytes is over the limit of {self._config.max_object_bytes}",
-                )
-            stored = self._store.read(upload.bucket, upload.key, upload.version_id)
-            picture = decode_picture(stored.data, self._config.max_image_pixels)
-            source = detection_input(picture, upload.bucket, upload.key, upload.version_id)
-            detection = detect_with_fallback(self._detector.detect, source, picture)
-            blurred = anonymise(picture, list(detection.boxes), self._config.blur_settings)
+            detected = self._pipeline.detect(raw, self._detector.detect)
         except RawPictureMissing:
             self._record(base | {"status": Status.RAW_MISSING.value})
             metrics.add_metric(name="RawPicturesMissing", unit=MetricUnit.Count, value=1)
@@ -132,30 +96,30 @@ class LivePass:
             # retries out of the refinement window; this check closes the rest to milliseconds.)
             metrics.add_metric(name="DuplicateEvents", unit=MetricUnit.Count, value=1)
             return Outcome(upload.key, f"DUPLICATE_{Status.REFINED.value}")
-        blurred_key = blurred_key_for(upload.key)
-        self._store.write_jpeg(self._config.blurred_bucket, blurred_key, blurred)
+        published = self._pipeline.publish(detected, keep=())
+        persons = len(detected.detection.boxes)
         self._record(
             base
             | {
                 "status": Status.LIVE_BLURRED.value,
-                "raw_sha256": sha256(stored.data),
-                "blurred_key": blurred_key,
-                "blurred_sha256": sha256(blurred),
-                "boxes": [box.to_item() for box in detection.boxes],
-                "detector": detection.detector,
-                "detector_model_version": detection.model_version,
-                "width": picture.size[0],
-                "height": picture.size[1],
+                "raw_sha256": published.raw_sha256,
+                "blurred_key": published.blurred_key,
+                "blurred_sha256": published.blurred_sha256,
+                "boxes": [box.to_item() for box in published.boxes],
+                "detector": detected.detection.detector,
+                "detector_model_version": detected.detection.model_version,
+                "width": published.width,
+                "height": published.height,
             }
         )
         metrics.add_metric(name="PicturesProcessed", unit=MetricUnit.Count, value=1)
-        metrics.add_metric(name="PersonsBlurred", unit=MetricUnit.Count, value=len(detection.boxes))
-        return Outcome(upload.key, Status.LIVE_BLURRED.value, persons=len(detection.boxes))
+        metrics.add_metric(name="PersonsBlurred", unit=MetricUnit.Count, value=persons)
+        return Outcome(upload.key, Status.LIVE_BLURRED.value, persons=persons)
 
     def _already_done(self, upload: UploadedObject, statuses: Collection[Status]) -> Status | None:
         """The stored status of this very raw version, if it is one of `statuses`."""
         state = self._state.get(upload.key)
-        if state is None or state.raw_version_id != (upload.version_id or "null"):
+        if state is None or state.raw_version_id != upload.version_id:
             return None
         return state.status if state.status in statuses else None
 
@@ -165,7 +129,7 @@ class LivePass:
         return {
             "raw_key": upload.key,
             "raw_bucket": upload.bucket,
-            "raw_version_id": upload.version_id or "null",
+            "raw_version_id": upload.version_id,
             "raw_size": upload.size,
             "camera_id": upload.camera_id(self._config.raw_key_prefix),
             "capture_day": captured.date().isoformat(),

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
-from camblur.adapters.state import Status
+from camblur.adapters.state import BlurStateTable, Status
 from camblur.core.boxes import Box
 from camblur.refine.messages import RefineMessage
 from camblur.refine.worker import DEADLINE_MARGIN_SECONDS
@@ -167,6 +167,43 @@ def test_a_message_delivered_twice_costs_one_inference(refinement: Refinement) -
     assert result.failed_message_ids == []
     assert result.outcomes == {"DUPLICATE": 1}
     assert refinement.model.calls["DetectCustomLabels"] == 1
+
+
+def test_a_pass_writing_meanwhile_costs_no_second_inference_and_loses_no_box(
+    refinement: Refinement,
+) -> None:
+    # Given a live-blurred person, and another run that refines the same raw version with a
+    # worker's box while this worker's model call is under way
+    key = f"cam-1/{DAY}/race.jpg"
+    put_live_picture(refinement.stack, key, boxes=(PERSON,))
+    pictures = BlurStateTable(refinement.stack.state_table, refinement.stack.dynamodb)
+    worker_box = Box(0.4, 0.05, 0.15, 0.4, label="person", confidence=80.0, source="custom")
+
+    def labels_while_another_run_writes(_params: dict[str, Any]) -> list[dict[str, Any]]:
+        current = pictures.get(key)
+        assert current is not None
+        pictures.record_refined(
+            current,
+            [*current.boxes, worker_box],
+            {"refine_run_id": f"{DAY}#other", "updated_at": "2026-11-25T03:00:00+00:00"},
+        )
+        return [custom_label("license_plate", PLATE)]
+
+    refinement.model.labels = labels_while_another_run_writes
+
+    # When this worker's conditional state write loses that race
+    result = refinement.worker().process_batch([message(key)], lambda: 60.0)
+
+    # Then it redid only the union and the write: one inference, every box in output and state
+    assert result.failed_message_ids == []
+    assert result.outcomes == {"REFINED": 1}
+    assert refinement.model.calls["DetectCustomLabels"] == 1
+    output = blurred(refinement, key)
+    for box in (PLATE, WORKER, as_ratios(PERSON)):
+        assert change_inside(RAW, output, box) > 40
+    item = refinement.picture_item(key)
+    assert item["refine_run_id"] == RUN_ID
+    assert sorted(box["label"] for box in item["boxes"]) == ["license_plate", "person", "person"]
 
 
 def test_a_missing_raw_picture_is_marked_and_not_retried(refinement: Refinement) -> None:

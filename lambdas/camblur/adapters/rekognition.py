@@ -14,6 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from camblur.adapters.aws import client
 from camblur.core.boxes import Box
 from camblur.core.errors import PictureRejected, TransientError
+from camblur.events import pinned_version
 
 # Rekognition says no to the picture itself: permanent, never retried.
 REFUSED_PICTURE_CODES = frozenset(
@@ -52,8 +53,9 @@ class DetectionInput:
         if self.jpeg is not None:
             return {"Bytes": self.jpeg}
         s3_object: dict[str, str] = {"Bucket": str(self.bucket), "Name": str(self.key)}
-        if self.version_id and self.version_id != "null":
-            s3_object["Version"] = self.version_id
+        pinned = pinned_version(self.version_id or "")
+        if pinned:
+            s3_object["Version"] = pinned
         return {"S3Object": s3_object}
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from camblur.adapters.aws import client
+from camblur.events import pinned_version
 
 MISSING_CODES = frozenset({"NoSuchKey", "NoSuchVersion", "404", "NotFound"})
 
@@ -50,7 +51,8 @@ class PictureStore:
 
 
 def _version(version_id: str | None) -> dict[str, str]:
-    return {"VersionId": version_id} if version_id and version_id != "null" else {}
+    pinned = pinned_version(version_id or "")
+    return {"VersionId": pinned} if pinned else {}
 
 
 def blurred_key_for(raw_key: str) -> str:

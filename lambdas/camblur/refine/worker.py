@@ -1,14 +1,16 @@
 """refine_worker: one queue message → the picture blurred again with live + Custom Labels boxes.
 
-- Same decoding as the live pass (decode_picture), so the stored live boxes, ratios of the
-  upright picture, land on the same pixels as the model's boxes.
+- The same blur pipeline as the live pass (camblur.blur_pipeline), so the stored live boxes,
+  ratios of the upright picture, land on the same pixels as the model's boxes.
 - Boxes only ever grow: the output is blurred with every stored box plus the model's, and the
-  state write is conditional on the item not having changed since it was read.
+  state write is conditional on the item not having changed since it was read. When it has
+  (another pass wrote meanwhile) and the raw version is the same, only the union and the write
+  are redone: no second download, no second billed inference.
 - Throttling (the model at its inference units' limit) is absorbed here with backoff, inside
   the invocation's time: a throttled message is not returned to the queue, so throttling never
   walks a message towards the dead-letter queue.
-- A model that is not RUNNING fails the rest of the batch at once (the reconciler closes the
-  mapping); a picture that is gone or refused is recorded and its message deleted.
+- A model that is not RUNNING hands the rest of the batch back at once (the reconciler closes
+  the mapping); a picture that is gone or refused is recorded and its message deleted.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ import random
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
+
+from aws_lambda_powertools.utilities.batch import process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from camblur.adapters.rekognition import (
     CustomLabelsDetector,
@@ -29,20 +33,19 @@ from camblur.adapters.rekognition import (
     ModelNotReady,
     Throttled,
 )
-from camblur.adapters.state import RunTable, StateConflict, Status
-from camblur.adapters.storage import PictureStore, RawPictureMissing, blurred_key_for
+from camblur.adapters.state import PictureState, RunTable, StateConflict, Status
+from camblur.adapters.storage import PictureStore, RawPictureMissing
+from camblur.blur_pipeline import BlurPipeline, Detected, RawVersion
 from camblur.config import RefineConfig
-from camblur.core.blur import anonymise
 from camblur.core.boxes import Box
 from camblur.core.errors import PictureRejected, TransientError
-from camblur.core.picture import Picture, decode_picture
-from camblur.live_pass import detect_with_fallback, detection_input, sha256
 from camblur.observability import MetricUnit, logger, metrics
+from camblur.refine.batch import DEADLINE_MARGIN_SECONDS, BatchResult, RefineBatchProcessor
 from camblur.refine.messages import MalformedMessage, PictureStates, RefineMessage
 
-DEADLINE_MARGIN_SECONDS = 10.0  # leave this much of the Lambda timeout for the last picture
 BACKOFF_BASE_SECONDS = 0.1
 BACKOFF_MAX_SECONDS = 2.0
+PUBLISH_ATTEMPTS = 3  # state races on one raw version before the message is retried later
 
 
 class Outcome(StrEnum):
@@ -51,20 +54,6 @@ class Outcome(StrEnum):
     SKIPPED = "SKIPPED"  # nothing to refine: no state item, or refused/gone before
     RAW_MISSING = "RAW_MISSING"
     REJECTED = "REJECTED"  # the model refused the picture: the live result stays
-
-
-@dataclass
-class BatchResult:
-    failed_message_ids: list[str] = field(default_factory=list)
-    outcomes: Counter[str] = field(default_factory=Counter)
-
-    def response(self) -> dict[str, Any]:
-        """The SQS partial batch response: only these messages return to the queue."""
-        return {
-            "batchItemFailures": [
-                {"itemIdentifier": message_id} for message_id in self.failed_message_ids
-            ]
-        }
 
 
 class RefineWorker:
@@ -80,7 +69,7 @@ class RefineWorker:
         jitter: Callable[[], float] = random.random,
     ) -> None:
         self._config = config
-        self._store = store
+        self._pipeline = BlurPipeline(config, store)
         self._pictures = pictures
         self._runs = runs
         self._detector = detector
@@ -93,96 +82,97 @@ class RefineWorker:
     ) -> BatchResult:
         result = BatchResult()
         per_run: defaultdict[str, Counter[str]] = defaultdict(Counter)
-        halted: str | None = None
-        for record in records:
-            message_id = str(record["messageId"])
-            if halted is None and remaining_seconds() < DEADLINE_MARGIN_SECONDS:
-                halted = "too close to the timeout"
-            if halted is not None:
-                result.failed_message_ids.append(message_id)
-                continue
-            try:
-                message = RefineMessage.from_body(str(record.get("body", "")))
-            except MalformedMessage as error:
-                logger.error("malformed message; it will reach the DLQ", error=str(error))
-                metrics.add_metric(name="PicturesFailed", unit=MetricUnit.Count, value=1)
-                result.failed_message_ids.append(message_id)
-                continue
-            try:
-                outcome = self.refine(message, remaining_seconds)
-            except ModelNotReady as error:
-                # Every other message would fail the same way: hand them all back now.
-                halted = f"model not ready: {error}"
-                result.failed_message_ids.append(message_id)
-            except Throttled:
-                halted = "throttled until the deadline"
-                result.failed_message_ids.append(message_id)
-            except Exception:
-                logger.exception(
-                    "picture failed; the message returns to the queue",
-                    bucket=self._config.raw_bucket,
-                    key=message.raw_key,
-                    status="FAILED",
-                )
-                metrics.add_metric(name="PicturesFailed", unit=MetricUnit.Count, value=1)
-                result.failed_message_ids.append(message_id)
-            else:
-                result.outcomes[outcome.value] += 1
-                per_run[message.capture_day][f"pictures_{outcome.value.lower()}"] += 1
-        if halted is not None:
+
+        def handle(record: SQSRecord) -> Outcome:
+            message = self._message(record)
+            outcome = self._refine_or_log(message, remaining_seconds)
+            result.outcomes[outcome.value] += 1
+            per_run[message.capture_day][f"pictures_{outcome.value.lower()}"] += 1
+            return outcome
+
+        processor = RefineBatchProcessor(remaining_seconds)
+        response = process_partial_response(
+            {"Records": list(records)}, record_handler=handle, processor=processor
+        )
+        result.failed_message_ids = [
+            item["itemIdentifier"] for item in response["batchItemFailures"]
+        ]
+        if processor.halted is not None:
             logger.warning(
-                "batch stopped early", reason=halted, returned=len(result.failed_message_ids)
+                "batch stopped early",
+                reason=processor.halted,
+                returned=len(result.failed_message_ids),
             )
         for day, counts in per_run.items():
             self._runs.add_counts(day, counts)
         return result
 
+    def _message(self, record: SQSRecord) -> RefineMessage:
+        try:
+            return RefineMessage.from_body(record.body or "")
+        except MalformedMessage as error:
+            logger.error("malformed message; it will reach the DLQ", error=str(error))
+            metrics.add_metric(name="PicturesFailed", unit=MetricUnit.Count, value=1)
+            raise
+
+    def _refine_or_log(
+        self, message: RefineMessage, remaining_seconds: Callable[[], float]
+    ) -> Outcome:
+        try:
+            return self.refine(message, remaining_seconds)
+        except (ModelNotReady, Throttled):
+            raise  # the processor hands the rest of the batch back
+        except Exception:
+            logger.exception(
+                "picture failed; the message returns to the queue",
+                bucket=self._config.raw_bucket,
+                key=message.raw_key,
+                status="FAILED",
+            )
+            metrics.add_metric(name="PicturesFailed", unit=MetricUnit.Count, value=1)
+            raise
+
     def refine(self, message: RefineMessage, remaining_seconds: Callable[[], float]) -> Outcome:
         with logger.append_context_keys(
             bucket=self._config.raw_bucket, key=message.raw_key, run_id=message.run_id
         ):
-            for attempt in range(2):
-                try:
-                    outcome, boxes = self._refine(message, remaining_seconds)
-                except StateConflict:
-                    if attempt == 0:
-                        continue  # the item moved on while we worked: redo from a fresh read
-                    raise TransientError(f"{message.raw_key} kept changing; retry later") from None
-                logger.info("picture refined", status=outcome.value, boxes=boxes)
-                return outcome
-        raise AssertionError("unreachable")
+            # A second round only when a new raw version replaced the one being refined.
+            for _ in range(2):
+                previous = self._pictures.get(message.raw_key)
+                settled = _settled(previous, message)
+                if settled is not None:
+                    return settled
+                assert previous is not None  # _settled returns SKIPPED for a missing item
+                outcome = self._refine_version(previous, message, remaining_seconds)
+                if outcome is not None:
+                    logger.info("picture refined", status=outcome.value)
+                    return outcome
+            raise TransientError(f"{message.raw_key} kept changing; retry later")
 
-    def _refine(
-        self, message: RefineMessage, remaining_seconds: Callable[[], float]
-    ) -> tuple[Outcome, int]:
-        previous = self._pictures.get(message.raw_key)
-        if previous is None or previous.status in (Status.REJECTED, Status.RAW_MISSING):
-            return Outcome.SKIPPED, 0
-        if (
-            previous.status is Status.REFINED
-            and previous.extra.get("refine_run_id") == message.run_id
-        ):
-            return Outcome.DUPLICATE, len(previous.boxes)
-
-        bucket = self._config.raw_bucket
+    def _refine_version(
+        self,
+        previous: PictureState,
+        message: RefineMessage,
+        remaining_seconds: Callable[[], float],
+    ) -> Outcome | None:
+        """Refine the raw version `previous` names; None when a newer version replaced it."""
+        raw = RawVersion(
+            self._config.raw_bucket,
+            message.raw_key,
+            str(previous.raw_version_id),
+            int(previous.extra.get("raw_size") or 0),
+        )
         try:
-            size = int(previous.extra.get("raw_size") or 0)
-            if size > self._config.max_object_bytes:
-                raise PictureRejected(
-                    "TOO_LARGE_OBJECT",
-                    f"{size} bytes is over the limit of {self._config.max_object_bytes}",
-                )
-            stored = self._store.read(bucket, message.raw_key, previous.raw_version_id)
-            picture = decode_picture(stored.data, self._config.max_image_pixels)
-            source = detection_input(picture, bucket, message.raw_key, previous.raw_version_id)
-            detection = self._detect(source, picture, remaining_seconds)
+            detected = self._pipeline.detect(
+                raw, lambda source: self._detect(source, remaining_seconds)
+            )
         except RawPictureMissing:
             # Expired or deleted: nothing can be refined, ever. Record it, delete the message.
             self._pictures.record_refine_outcome(
                 previous, self._outcome_attributes(message, Outcome.RAW_MISSING), Status.RAW_MISSING
             )
             metrics.add_metric(name="RawPicturesMissing", unit=MetricUnit.Count, value=1)
-            return Outcome.RAW_MISSING, len(previous.boxes)
+            return Outcome.RAW_MISSING
         except PictureRejected as rejected:
             self._pictures.record_refine_outcome(
                 previous,
@@ -193,41 +183,57 @@ class RefineWorker:
                 },
             )
             metrics.add_metric(name="PicturesRejected", unit=MetricUnit.Count, value=1)
-            return Outcome.REJECTED, len(previous.boxes)
+            return Outcome.REJECTED
 
-        found = [_as_stored(box) for box in detection.boxes]
-        boxes = union(previous.boxes, found)
-        blurred = anonymise(picture, boxes, self._config.blur_settings)
-        blurred_key = str(previous.blurred_key or blurred_key_for(message.raw_key))
-        self._store.write_jpeg(self._config.blurred_bucket, blurred_key, blurred)
-        now = self._clock().isoformat()
+        for _ in range(PUBLISH_ATTEMPTS):
+            try:
+                return self._publish(detected, previous, message)
+            except StateConflict:
+                # Another pass wrote meanwhile: read its boxes and redo only union + write.
+                current = self._pictures.get(message.raw_key)
+                settled = _settled(current, message)
+                if settled is not None:
+                    return settled
+                assert current is not None
+                if current.raw_version_id != raw.version_id:
+                    return None
+                previous = current
+        raise TransientError(f"{message.raw_key} kept changing; retry later")
+
+    def _publish(
+        self, detected: Detected, previous: PictureState, message: RefineMessage
+    ) -> Outcome:
+        published = self._pipeline.publish(
+            detected, keep=previous.boxes, blurred_key=previous.blurred_key
+        )
+        detection = detected.detection
         self._pictures.record_refined(
             previous,
-            boxes,
+            published.boxes,
             {
                 **self._outcome_attributes(message, Outcome.REFINED),
-                "refined_at": now,
+                "refined_at": self._clock().isoformat(),
                 "refine_detector": detection.detector,
                 "refine_model_version": detection.model_version,
-                "raw_sha256": sha256(stored.data),
-                "blurred_key": blurred_key,
-                "blurred_sha256": sha256(blurred),
+                "raw_sha256": published.raw_sha256,
+                "blurred_key": published.blurred_key,
+                "blurred_sha256": published.blurred_sha256,
             },
         )
-        plates = sum(1 for box in found if is_plate(box))
+        plates = sum(1 for box in detection.boxes if is_plate(box))
         metrics.add_metric(name="PicturesRefined", unit=MetricUnit.Count, value=1)
         metrics.add_metric(name="PlatesBlurred", unit=MetricUnit.Count, value=plates)
-        metrics.add_metric(name="PersonsBlurred", unit=MetricUnit.Count, value=len(found) - plates)
-        return Outcome.REFINED, len(boxes)
+        metrics.add_metric(
+            name="PersonsBlurred", unit=MetricUnit.Count, value=len(detection.boxes) - plates
+        )
+        return Outcome.REFINED
 
-    def _detect(
-        self, source: DetectionInput, picture: Picture, remaining_seconds: Callable[[], float]
-    ) -> Detection:
+    def _detect(self, source: DetectionInput, remaining_seconds: Callable[[], float]) -> Detection:
         """Call the model; on throttling back off (exponential, jittered) within our time."""
         attempt = 0
         while True:
             try:
-                return detect_with_fallback(self._detector.detect, source, picture)
+                return self._detector.detect(source)
             except Throttled:
                 ceiling = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)
                 delay = ceiling * (0.5 + 0.5 * self._jitter())
@@ -244,27 +250,14 @@ class RefineWorker:
         }
 
 
-def union(stored: Iterable[Box], found: Iterable[Box]) -> list[Box]:
-    """Every stored box, then each new one not already there."""
-    boxes: list[Box] = []
-    for box in (*stored, *found):
-        if box not in boxes:
-            boxes.append(box)
-    return boxes
+def _settled(state: PictureState | None, message: RefineMessage) -> Outcome | None:
+    """The outcome when there is nothing (more) to refine for this message, else None."""
+    if state is None or state.status in (Status.REJECTED, Status.RAW_MISSING):
+        return Outcome.SKIPPED
+    if state.status is Status.REFINED and state.extra.get("refine_run_id") == message.run_id:
+        return Outcome.DUPLICATE
+    return None
 
 
 def is_plate(box: Box) -> bool:
     return "plate" in box.label
-
-
-def _as_stored(box: Box) -> Box:
-    """The box as DynamoDB will hold it (Box.to_item rounds to 6 places), so that a second
-    refinement finds it equal instead of adding a near-copy."""
-    return replace(
-        box,
-        left=round(box.left, 6),
-        top=round(box.top, 6),
-        width=round(box.width, 6),
-        height=round(box.height, 6),
-        confidence=round(box.confidence, 6),
-    )

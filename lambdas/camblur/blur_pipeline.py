@@ -1,0 +1,145 @@
+"""The blur pipeline both passes run: a stored raw version → detection → anonymised, published copy.
+
+    detect():  size guard → read → decode → detection input → detect (S3 reference, else bytes)
+    publish(): union with the boxes to keep → anonymise → write → hashes
+
+The live pass and the refine worker call the same two steps and keep only their state
+decisions (what to record, when to skip). Splitting detect from publish is what lets a pass
+whose state write lost a race redo only the union and the write: no second download, no
+second (billed) detection.
+
+Fail closed: nothing is written unless detection succeeded on these very pixels. Permanent
+problems raise PictureRejected, a vanished raw version RawPictureMissing; anything else is
+transient and propagates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from camblur.adapters.rekognition import Detection, DetectionInput, ObjectUnreadable
+from camblur.adapters.storage import PictureStore, blurred_key_for
+from camblur.config import BlurConfig
+from camblur.core.blur import anonymise
+from camblur.core.boxes import Box
+from camblur.core.errors import PictureRejected, TransientError
+from camblur.core.picture import Picture, decode_picture, detection_jpeg
+from camblur.observability import logger
+
+Detect = Callable[[DetectionInput], Detection]
+
+
+@dataclass(frozen=True)
+class RawVersion:
+    """One stored version of a raw picture, as an S3 event or a state item names it."""
+
+    bucket: str
+    key: str
+    version_id: str
+    size: int
+
+
+@dataclass
+class Detected:
+    """A raw version read, decoded and run through a detector; nothing written yet."""
+
+    raw: RawVersion
+    data: bytes
+    detection: Detection
+    _picture: Picture | None  # anonymise() works in place: used once, then decoded again
+
+
+@dataclass(frozen=True)
+class Published:
+    """What a pass records about the picture it wrote to the blurred bucket."""
+
+    blurred_key: str
+    boxes: tuple[Box, ...]  # every box in the output: the ones kept, then the new ones
+    raw_sha256: str
+    blurred_sha256: str
+    width: int
+    height: int
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def union(kept: Iterable[Box], found: Iterable[Box]) -> tuple[Box, ...]:
+    """Every box to keep, then each found box not already there: boxes only ever grow."""
+    boxes: list[Box] = []
+    for box in (*kept, *map(as_stored, found)):
+        if box not in boxes:
+            boxes.append(box)
+    return tuple(boxes)
+
+
+def as_stored(box: Box) -> Box:
+    """The box as DynamoDB will hold it (Box.to_item rounds to 6 places), so that a later pass
+    finds it equal instead of adding a near-copy."""
+    return replace(
+        box,
+        left=round(box.left, 6),
+        top=round(box.top, 6),
+        width=round(box.width, 6),
+        height=round(box.height, 6),
+        confidence=round(box.confidence, 6),
+    )
+
+
+class BlurPipeline:
+    def __init__(self, config: BlurConfig, store: PictureStore) -> None:
+        self._config = config
+        self._store = store
+
+    def detect(self, raw: RawVersion, detect: Detect) -> Detected:
+        """Read and decode `raw`, and run `detect` on exactly the pixels that will be blurred."""
+        if raw.size > self._config.max_object_bytes:
+            raise PictureRejected(
+                "TOO_LARGE_OBJECT",
+                f"{raw.size} bytes is over the limit of {self._config.max_object_bytes}",
+            )
+        data = self._store.read(raw.bucket, raw.key, raw.version_id).data
+        picture = self._decode(data)
+        detection = _detect_with_fallback(detect, raw, picture)
+        return Detected(raw, data, detection, picture)
+
+    def publish(
+        self, detected: Detected, keep: Sequence[Box], blurred_key: str | None = None
+    ) -> Published:
+        """Anonymise the kept boxes and the detected ones, and write the blurred copy."""
+        picture = detected._picture or self._decode(detected.data)
+        detected._picture = None
+        boxes = union(keep, detected.detection.boxes)
+        blurred = anonymise(picture, list(boxes), self._config.blur_settings)
+        key = blurred_key or blurred_key_for(detected.raw.key)
+        self._store.write_jpeg(self._config.blurred_bucket, key, blurred)
+        return Published(
+            blurred_key=key,
+            boxes=boxes,
+            raw_sha256=sha256(detected.data),
+            blurred_sha256=sha256(blurred),
+            width=picture.size[0],
+            height=picture.size[1],
+        )
+
+    def _decode(self, data: bytes) -> Picture:
+        return decode_picture(data, self._config.max_image_pixels)
+
+
+def _detect_with_fallback(detect: Detect, raw: RawVersion, picture: Picture) -> Detection:
+    """Let Rekognition read the object itself when it sees our pixels; otherwise send them.
+
+    Rekognition may fail to read the S3 object (a KMS grant, say): then send the bytes.
+    """
+    if picture.rekognition_reads_original:
+        try:
+            return detect(DetectionInput(bucket=raw.bucket, key=raw.key, version_id=raw.version_id))
+        except ObjectUnreadable as error:
+            logger.warning("Rekognition could not read the object; sending bytes", error=str(error))
+    try:
+        return detect(DetectionInput(jpeg=detection_jpeg(picture)))
+    except ObjectUnreadable as error:
+        raise TransientError(str(error)) from error
