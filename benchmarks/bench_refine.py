@@ -242,7 +242,8 @@ class SimMapping:
 
 
 class SimS3:
-    """get_object/put_object for PictureStore; each call takes half of --io-seconds."""
+    """get/put/head_object for PictureStore; get and put each take half of --io-seconds, the
+    pipeline's HEAD (is this raw version still the current one?) a round trip of 10 ms."""
 
     def __init__(self, clock: SimClock, io_seconds: float, picture: bytes) -> None:
         self.clock = clock
@@ -258,6 +259,10 @@ class SimS3:
         self.clock.advance(self.half)
         self.puts += 1
         return {}
+
+    def head_object(self, **_: Any) -> dict[str, Any]:
+        self.clock.advance(0.01)
+        return {"VersionId": "null"}
 
 
 class SimPictures:

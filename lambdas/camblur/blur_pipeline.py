@@ -1,7 +1,8 @@
 """The blur pipeline both passes run: a stored raw version → detection → anonymised, published copy.
 
     detect():  size guard → read → decode → detection input → detect (S3 reference, else bytes)
-    publish(): union with the boxes to keep → anonymise → write → hashes
+    publish(): still the current raw version? → union with the boxes to keep → anonymise →
+               write → hashes
 
 The live pass and the refine worker call the same two steps and keep only their state
 decisions (what to record, when to skip). Splitting detect from publish is what lets a pass
@@ -29,6 +30,16 @@ from camblur.core.picture import Picture, decode_picture, detection_jpeg
 from camblur.observability import logger
 
 Detect = Callable[[DetectionInput], Detection]
+
+
+class VersionNotCurrent(Exception):  # noqa: N818 - names the situation
+    """The raw version was replaced or deleted since its event: publishing it would show a
+    picture S3 no longer serves (an older one, or one its owner deleted)."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason  # SUPERSEDED or RAW_DELETED
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -109,7 +120,13 @@ class BlurPipeline:
     def publish(
         self, detected: Detected, keep: Sequence[Box], blurred_key: str | None = None
     ) -> Published:
-        """Anonymise the kept boxes and the detected ones, and write the blurred copy."""
+        """Anonymise the kept boxes and the detected ones, and write the blurred copy.
+
+        Raises VersionNotCurrent, writing nothing, unless `detected.raw` is still the version S3
+        serves (one HEAD; the raw bucket is versioned, so an older or deleted version is told
+        apart from the current one).
+        """
+        self._check_current(detected.raw)
         picture = detected._picture or self._decode(detected.data)
         detected._picture = None
         boxes = union(keep, detected.detection.boxes)
@@ -124,6 +141,15 @@ class BlurPipeline:
             width=picture.size[0],
             height=picture.size[1],
         )
+
+    def _check_current(self, raw: RawVersion) -> None:
+        current = self._store.current_version(raw.bucket, raw.key)
+        if current is None:
+            raise VersionNotCurrent("RAW_DELETED", f"s3://{raw.bucket}/{raw.key} was deleted")
+        if current != raw.version_id:
+            raise VersionNotCurrent(
+                "SUPERSEDED", f"version {raw.version_id} was replaced by {current}"
+            )
 
     def _decode(self, data: bytes) -> Picture:
         return decode_picture(data, self._config.max_image_pixels)

@@ -18,9 +18,19 @@ def pinned_version(version_id: str) -> str | None:
     return None if version_id in ("", NULL_VERSION_ID) else version_id
 
 
+# AWS documents that two sequencers of one key compare as hex strings after the shorter is
+# left-padded with zeros; padding every one to a fixed width makes plain string order right.
+SEQUENCER_WIDTH = 64
+
+
+def sequence_order(sequencer: str) -> str:
+    """A sortable form of S3's sequencer; "" when the event had none (a hand-made event)."""
+    return sequencer.upper().rjust(SEQUENCER_WIDTH, "0") if sequencer else ""
+
+
 @dataclass(frozen=True)
-class UploadedObject:
-    """One record of an S3 ObjectCreated notification."""
+class ObjectEvent:
+    """One record of an S3 notification: an object version created, or removed."""
 
     bucket: str
     key: str
@@ -28,28 +38,44 @@ class UploadedObject:
     size: int
     event_time: datetime
     sequencer: str
+    removed: bool = False  # ObjectRemoved:Delete or ObjectRemoved:DeleteMarkerCreated
+
+    @property
+    def order(self) -> str:
+        return sequence_order(self.sequencer)
 
     def camera_id(self, key_prefix: str = "") -> str:
-        """Cameras upload under `[<key prefix>]<camera id>/...`; a key without one has no camera."""
+        """Cameras upload under `[<key prefix>]<camera id>/...`.
+
+        The camera id is the first path segment after the prefix that is neither empty nor
+        `.`/`..` (so `//cam-1/x.jpg` and `/cam-1/x.jpg` are cam-1's); a key without such a
+        segment followed by a file name belongs to camera `unknown`.
+        """
         relative = self.key.removeprefix(key_prefix)
-        return relative.split("/", 1)[0] if "/" in relative else "unknown"
+        segments = [part for part in relative.split("/") if part not in ("", ".")]
+        if len(segments) < 2 or segments[0] == "..":
+            return "unknown"
+        return segments[0]
 
 
-def uploaded_objects(event: dict[str, Any]) -> list[UploadedObject]:
-    """Every ObjectCreated record of an S3 event; S3 URL-encodes keys, so decode each one."""
+def object_events(event: dict[str, Any]) -> list[ObjectEvent]:
+    """Every ObjectCreated / ObjectRemoved record of an S3 event; S3 URL-encodes keys, so
+    decode each one (not only the first, as Powertools' S3Event.object_key does)."""
     objects = []
     for record in event.get("Records", []):
-        if not str(record.get("eventName", "")).startswith("ObjectCreated:"):
+        name = str(record.get("eventName", ""))
+        if not name.startswith(("ObjectCreated:", "ObjectRemoved:")):
             continue
         s3 = record["s3"]
         objects.append(
-            UploadedObject(
+            ObjectEvent(
                 bucket=s3["bucket"]["name"],
                 key=unquote_plus(s3["object"]["key"]),
                 version_id=s3["object"].get("versionId") or NULL_VERSION_ID,
                 size=int(s3["object"].get("size", 0)),
                 event_time=_parse_time(record.get("eventTime")),
                 sequencer=s3["object"].get("sequencer", ""),
+                removed=name.startswith("ObjectRemoved:"),
             )
         )
     return objects

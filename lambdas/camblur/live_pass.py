@@ -1,8 +1,13 @@
-"""The live pass: one uploaded picture → persons found by Rekognition → blurred copy + state.
+"""The live pass: one uploaded picture → persons found by Rekognition → blurred copy + state;
+one removed raw picture → no blurred copy, state DELETED.
 
 Fail closed: nothing reaches the blurred bucket unless detection succeeded on these very
 pixels. Permanent problems are recorded as REJECTED and not retried; transient ones raise so
 that Lambda retries and, in the end, the failure destination keeps the event.
+
+Order: S3 delivers events at least once and in any order. State and output follow the newest
+event of a key (S3's sequencer); an older event changes nothing, and a version that is no
+longer the one S3 serves (replaced or deleted) is never published.
 """
 
 from __future__ import annotations
@@ -14,11 +19,11 @@ from typing import Any
 
 from camblur.adapters.rekognition import PeopleDetector
 from camblur.adapters.state import LIVE_DONE, BlurStateTable, StateConflict, Status, expires_at
-from camblur.adapters.storage import PictureStore, RawPictureMissing
-from camblur.blur_pipeline import BlurPipeline, RawVersion
+from camblur.adapters.storage import PictureStore, RawPictureMissing, blurred_key_for
+from camblur.blur_pipeline import BlurPipeline, RawVersion, VersionNotCurrent
 from camblur.config import LiveConfig
 from camblur.core.errors import PictureRejected
-from camblur.events import UploadedObject
+from camblur.events import ObjectEvent
 from camblur.observability import MetricUnit, logger, metrics
 
 
@@ -40,14 +45,15 @@ class LivePass:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._config = config
+        self._store = store
         self._pipeline = BlurPipeline(config, store)
         self._state = state
         self._detector = detector
         self._clock = clock
 
-    def process(self, upload: UploadedObject) -> Outcome:
+    def process(self, upload: ObjectEvent) -> Outcome:
         with logger.append_context_keys(bucket=upload.bucket, key=upload.key):
-            outcome = self._process(upload)
+            outcome = self._remove(upload) if upload.removed else self._process(upload)
             logger.info(
                 "picture processed",
                 status=outcome.status,
@@ -56,12 +62,15 @@ class LivePass:
             )
             return outcome
 
-    def _process(self, upload: UploadedObject) -> Outcome:
+    def _process(self, upload: ObjectEvent) -> Outcome:
         done = self._already_done(upload, LIVE_DONE)
         if done is not None:
             # At-least-once delivery: the same version again costs nothing and changes nothing.
             metrics.add_metric(name="DuplicateEvents", unit=MetricUnit.Count, value=1)
             return Outcome(upload.key, f"DUPLICATE_{done.value}")
+        if self._later_event_recorded(upload):
+            metrics.add_metric(name="StaleEvents", unit=MetricUnit.Count, value=1)
+            return Outcome(upload.key, "STALE_EVENT")
 
         base = self._base_item(upload)
         raw = RawVersion(upload.bucket, upload.key, upload.version_id, upload.size)
@@ -96,7 +105,15 @@ class LivePass:
             # retries out of the refinement window; this check closes the rest to milliseconds.)
             metrics.add_metric(name="DuplicateEvents", unit=MetricUnit.Count, value=1)
             return Outcome(upload.key, f"DUPLICATE_{Status.REFINED.value}")
-        published = self._pipeline.publish(detected, keep=())
+        try:
+            published = self._pipeline.publish(detected, keep=())
+        except VersionNotCurrent as gone:
+            status = Status.DELETED if gone.reason == "RAW_DELETED" else Status.SUPERSEDED
+            self._record(
+                base | {"status": status.value, "reason": gone.reason, "error": gone.detail}
+            )
+            metrics.add_metric(name="StaleEvents", unit=MetricUnit.Count, value=1)
+            return Outcome(upload.key, status.value, reason=gone.reason)
         persons = len(detected.detection.boxes)
         self._record(
             base
@@ -116,14 +133,40 @@ class LivePass:
         metrics.add_metric(name="PersonsBlurred", unit=MetricUnit.Count, value=persons)
         return Outcome(upload.key, Status.LIVE_BLURRED.value, persons=persons)
 
-    def _already_done(self, upload: UploadedObject, statuses: Collection[Status]) -> Status | None:
+    def _already_done(self, upload: ObjectEvent, statuses: Collection[Status]) -> Status | None:
         """The stored status of this very raw version, if it is one of `statuses`."""
         state = self._state.get(upload.key)
         if state is None or state.raw_version_id != upload.version_id:
             return None
         return state.status if state.status in statuses else None
 
-    def _base_item(self, upload: UploadedObject) -> dict[str, Any]:
+    def _later_event_recorded(self, upload: ObjectEvent) -> bool:
+        """Whether the item already follows a later event of this key (S3 sequencer order)."""
+        state = self._state.get(upload.key)
+        recorded = str(state.extra.get("event_order") or "") if state else ""
+        return bool(recorded and upload.order and recorded > upload.order)
+
+    def _remove(self, removal: ObjectEvent) -> Outcome:
+        """A raw version or the key was removed: take the blurred copy down if it showed it."""
+        state = self._state.get(removal.key)
+        current = self._store.current_version(removal.bucket, removal.key)
+        if state is not None and state.status is Status.DELETED:
+            return Outcome(removal.key, f"DUPLICATE_{Status.DELETED.value}")
+        if current is not None and (state is None or current == state.raw_version_id):
+            # A version nobody sees was removed; the published picture's raw is still served.
+            return Outcome(removal.key, "NOTHING_PUBLISHED_REMOVED")
+        # State first, conditional on event order: a newer upload recorded meanwhile keeps its
+        # output. Then every version of the blurred copy, so none stays retrievable by id.
+        self._record(self._base_item(removal) | {"status": Status.DELETED.value, "boxes": []})
+        if self._later_event_recorded(removal):
+            return Outcome(removal.key, "STALE_EVENT")
+        blurred_key = (state.blurred_key if state else None) or blurred_key_for(removal.key)
+        removed = self._store.remove_every_version(self._config.blurred_bucket, blurred_key)
+        metrics.add_metric(name="PicturesDeleted", unit=MetricUnit.Count, value=1)
+        logger.info("raw picture removed; blurred copy deleted", blurred_versions=removed)
+        return Outcome(removal.key, Status.DELETED.value)
+
+    def _base_item(self, upload: ObjectEvent) -> dict[str, Any]:
         now = self._clock()
         captured = upload.event_time.astimezone(self._config.capture_time_zone)
         return {
@@ -135,6 +178,7 @@ class LivePass:
             "capture_day": captured.date().isoformat(),
             "captured_at": upload.event_time.isoformat(),
             "sequencer": upload.sequencer,
+            "event_order": upload.order,
             "updated_at": now.isoformat(),
             "expires_at": expires_at(now, self._config.state_ttl_days),
         }
@@ -143,4 +187,7 @@ class LivePass:
         try:
             self._state.record_live(item)
         except StateConflict:
-            logger.info("state not written: picture already refined", status=item["status"])
+            logger.info(
+                "state not written: a later event or a refinement holds the item",
+                status=item["status"],
+            )

@@ -29,6 +29,7 @@ def s3_put_event(
     version_id: str | None,
     size: int,
     event_time: str = "2026-11-25T10:15:00.000Z",
+    sequencer: str = "0055AED6DCD90281E5",
 ) -> dict[str, Any]:
     """An S3 ObjectCreated:Put notification, exactly as Lambda receives it (key URL-encoded)."""
     from urllib.parse import quote_plus
@@ -37,7 +38,7 @@ def s3_put_event(
         "key": quote_plus(key, safe="/"),
         "size": size,
         "eTag": "0",
-        "sequencer": "0055AED6DCD90281E5",
+        "sequencer": sequencer,
     }
     if version_id:
         obj["versionId"] = version_id
@@ -65,3 +66,16 @@ def s3_put_event(
             }
         ]
     }
+
+
+def s3_removed_event(
+    bucket: str, key: str, version_id: str, sequencer: str, delete_marker: bool = True
+) -> dict[str, Any]:
+    """An S3 ObjectRemoved notification: a delete marker created, or one version deleted."""
+    event = s3_put_event(bucket, key, version_id, 0, sequencer=sequencer)
+    record = event["Records"][0]
+    record["eventName"] = (
+        "ObjectRemoved:DeleteMarkerCreated" if delete_marker else "ObjectRemoved:Delete"
+    )
+    del record["s3"]["object"]["size"]
+    return event

@@ -225,6 +225,28 @@ def test_a_missing_raw_picture_is_marked_and_not_retried(refinement: Refinement)
     assert refinement.model.calls["DetectCustomLabels"] == 0
 
 
+def test_a_raw_picture_deleted_before_its_refinement_is_not_republished(
+    refinement: Refinement,
+) -> None:
+    # Given a live-blurred picture whose raw object was then deleted (a delete marker), the
+    # removal event not yet handled
+    key = f"cam-1/{DAY}/deleted.jpg"
+    put_live_picture(refinement.stack, key, boxes=(PERSON,))
+    refinement.stack.s3.put_object(Bucket=refinement.stack.blurred_bucket, Key=key, Body=b"live")
+    refinement.stack.s3.delete_object(Bucket=refinement.stack.raw_bucket, Key=key)
+
+    # When the worker gets its message
+    result = refinement.worker().process_batch([message(key)], lambda: 60.0)
+
+    # Then it publishes nothing from the noncurrent version, and the item says why
+    assert result.failed_message_ids == []
+    assert result.outcomes == {"NOT_CURRENT": 1}
+    body = refinement.stack.s3.get_object(Bucket=refinement.stack.blurred_bucket, Key=key)["Body"]
+    assert body.read() == b"live"
+    item = refinement.picture_item(key)
+    assert (item["refine_outcome"], item["refine_reason"]) == ("NOT_CURRENT", "RAW_DELETED")
+
+
 def test_partial_batch_failure_reports_exactly_the_failed_messages(
     refinement: Refinement,
 ) -> None:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
 
 from camblur.adapters.aws import resource
@@ -29,10 +30,23 @@ class Status(StrEnum):
     REJECTED = "REJECTED"
     FAILED = "FAILED"
     RAW_MISSING = "RAW_MISSING"
+    SUPERSEDED = "SUPERSEDED"  # a newer version of the key was uploaded before this one's turn
+    DELETED = "DELETED"  # the raw picture was deleted: no blurred copy, no pass republishes it
 
 
 # A picture that reached one of these for a given raw version needs no live processing again.
-LIVE_DONE = frozenset({Status.LIVE_BLURRED, Status.REFINED, Status.REJECTED, Status.RAW_MISSING})
+LIVE_DONE = frozenset(
+    {
+        Status.LIVE_BLURRED,
+        Status.REFINED,
+        Status.REJECTED,
+        Status.RAW_MISSING,
+        Status.SUPERSEDED,
+        Status.DELETED,
+    }
+)
+# No refinement for these: nothing to read, or nothing that may be published.
+NOT_REFINABLE = frozenset({Status.REJECTED, Status.RAW_MISSING, Status.SUPERSEDED, Status.DELETED})
 
 
 def picture_pk(raw_key: str) -> str:
@@ -84,22 +98,31 @@ class BlurStateTable:
         return PictureState.from_item(item) if item else None
 
     def record_live(self, item: dict[str, Any]) -> None:
-        """Write the live pass's outcome unless the same raw version was refined already.
+        """Write a live event's outcome unless the item already follows a later event.
 
-        A late or duplicate live event must never downgrade a REFINED picture; a new upload
-        (another version id) of the same key starts over.
+        S3 delivers at least once and in any order: `event_order` (camblur.events.sequence_order)
+        orders the events of one key. A write lands on a missing item, after an older event, or
+        after the same event unless that one's version was REFINED meanwhile, so an older
+        version never replaces a newer one and nothing live ever downgrades a refinement. Events
+        without a sequencer (made by hand) fall back to: never downgrade the same version.
         """
+        order = item.get("event_order") or ""
+        refined_same_version = Attr("status").eq(Status.REFINED.value) & Attr("raw_version_id").eq(
+            item["raw_version_id"]
+        )
+        if order:
+            condition = (
+                Attr("pk").not_exists()
+                | (Attr("event_order").not_exists() & ~refined_same_version)
+                | Attr("event_order").lt(order)
+                | (Attr("event_order").eq(order) & Attr("status").ne(Status.REFINED.value))
+            )
+        else:
+            condition = Attr("pk").not_exists() | ~refined_same_version
         try:
             self._table.put_item(
                 Item={"pk": picture_pk(item["raw_key"]), "sk": "STATE", **item},
-                ConditionExpression=(
-                    "attribute_not_exists(pk) OR #status <> :refined OR raw_version_id <> :version"
-                ),
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":refined": Status.REFINED.value,
-                    ":version": item.get("raw_version_id") or "null",
-                },
+                ConditionExpression=condition,
             )
         except ClientError as error:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":

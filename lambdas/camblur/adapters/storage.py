@@ -8,7 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from camblur.adapters.aws import client
-from camblur.events import pinned_version
+from camblur.events import NULL_VERSION_ID, pinned_version
 
 MISSING_CODES = frozenset({"NoSuchKey", "NoSuchVersion", "404", "NotFound"})
 
@@ -44,6 +44,32 @@ class PictureStore:
                 raise RawPictureMissing(f"s3://{bucket}/{key}") from error
             raise
         return StoredObject(response["Body"].read(), response.get("VersionId"))
+
+    def current_version(self, bucket: str, key: str) -> str | None:
+        """The version id S3 serves for `key` now; None when it is gone (or a delete marker)."""
+        try:
+            head = self._s3.head_object(Bucket=bucket, Key=key)
+        except ClientError as error:
+            if error.response["Error"]["Code"] in MISSING_CODES:
+                return None
+            raise
+        return str(head.get("VersionId") or NULL_VERSION_ID)
+
+    def remove_every_version(self, bucket: str, key: str) -> int:
+        """Delete every version and delete marker of exactly `key`; the count removed.
+
+        A plain DELETE on a versioned bucket only adds a marker: the picture would stay
+        retrievable by its version id.
+        """
+        removed = 0
+        paginator = self._s3.get_paginator("list_object_versions")
+        for page in paginator.paginate(Bucket=bucket, Prefix=key):
+            for entry in (*page.get("Versions", []), *page.get("DeleteMarkers", [])):
+                if entry["Key"] != key:
+                    continue
+                self._s3.delete_object(Bucket=bucket, Key=key, VersionId=entry["VersionId"])
+                removed += 1
+        return removed
 
     def write_jpeg(self, bucket: str, key: str, data: bytes) -> None:
         # No user metadata and no tags are copied from the raw object: only pixels leave.

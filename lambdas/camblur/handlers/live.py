@@ -10,7 +10,7 @@ from camblur.adapters.rekognition import PeopleDetector
 from camblur.adapters.state import BlurStateTable
 from camblur.adapters.storage import PictureStore
 from camblur.core.errors import TransientError
-from camblur.events import uploaded_objects
+from camblur.events import object_events
 from camblur.live_pass import LivePass
 from camblur.observability import logger, metrics
 
@@ -33,7 +33,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Process every record; if any failed transiently, raise after the others are done."""
     service = live_pass()
     outcomes, failures = [], []
-    for upload in uploaded_objects(event):
+    for upload in object_events(event):
         try:
             outcomes.append(service.process(upload))
         except Exception as error:

@@ -20,10 +20,10 @@ from typing import Any
 from camblur.adapters.queue import RefineQueue
 from camblur.adapters.rekognition import ModelControl, ModelState
 from camblur.adapters.state import (
+    NOT_REFINABLE,
     ModelSession,
     RunStatus,
     RunTable,
-    Status,
     expires_at,
     to_iso,
 )
@@ -37,8 +37,6 @@ from camblur.refine.messages import (
     parse_capture_day,
 )
 
-# Nothing to refine: the picture was refused, or its raw object is gone.
-NOT_REFINABLE = frozenset({Status.REJECTED.value, Status.RAW_MISSING.value})
 PAGE_SIZE = 500  # index items per page: one checkpoint, at most one page re-sent on resume
 TIME_MARGIN_SECONDS = 20.0  # stop queueing this close to the Lambda timeout; a retry resumes
 

@@ -19,6 +19,7 @@ import random
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -33,9 +34,9 @@ from camblur.adapters.rekognition import (
     ModelNotReady,
     Throttled,
 )
-from camblur.adapters.state import PictureState, RunTable, StateConflict, Status
+from camblur.adapters.state import NOT_REFINABLE, PictureState, RunTable, StateConflict, Status
 from camblur.adapters.storage import PictureStore, RawPictureMissing
-from camblur.blur_pipeline import BlurPipeline, Detected, RawVersion
+from camblur.blur_pipeline import BlurPipeline, Detected, RawVersion, VersionNotCurrent
 from camblur.config import RefineConfig
 from camblur.core.boxes import Box
 from camblur.core.errors import PictureRejected, TransientError
@@ -54,6 +55,7 @@ class Outcome(StrEnum):
     SKIPPED = "SKIPPED"  # nothing to refine: no state item, or refused/gone before
     RAW_MISSING = "RAW_MISSING"
     REJECTED = "REJECTED"  # the model refused the picture: the live result stays
+    NOT_CURRENT = "NOT_CURRENT"  # the raw version was replaced or deleted: nothing published
 
 
 class RefineWorker:
@@ -188,6 +190,9 @@ class RefineWorker:
         for _ in range(PUBLISH_ATTEMPTS):
             try:
                 return self._publish(detected, previous, message)
+            except VersionNotCurrent as gone:
+                self._record_not_current(previous, message, gone)
+                return Outcome.NOT_CURRENT
             except StateConflict:
                 # Another pass wrote meanwhile: read its boxes and redo only union + write.
                 current = self._pictures.get(message.raw_key)
@@ -199,6 +204,19 @@ class RefineWorker:
                     return None
                 previous = current
         raise TransientError(f"{message.raw_key} kept changing; retry later")
+
+    def _record_not_current(
+        self, previous: PictureState, message: RefineMessage, gone: VersionNotCurrent
+    ) -> None:
+        attributes = {
+            **self._outcome_attributes(message, Outcome.NOT_CURRENT),
+            "refine_reason": gone.reason,
+            "refine_error": gone.detail,
+        }
+        # The newer upload or the removal may have recorded itself already: nothing to add then.
+        with suppress(StateConflict):
+            self._pictures.record_refine_outcome(previous, attributes)
+        metrics.add_metric(name="StaleEvents", unit=MetricUnit.Count, value=1)
 
     def _publish(
         self, detected: Detected, previous: PictureState, message: RefineMessage
@@ -252,7 +270,7 @@ class RefineWorker:
 
 def _settled(state: PictureState | None, message: RefineMessage) -> Outcome | None:
     """The outcome when there is nothing (more) to refine for this message, else None."""
-    if state is None or state.status in (Status.REJECTED, Status.RAW_MISSING):
+    if state is None or state.status in NOT_REFINABLE:
         return Outcome.SKIPPED
     if state.status is Status.REFINED and state.extra.get("refine_run_id") == message.run_id:
         return Outcome.DUPLICATE
