@@ -19,21 +19,11 @@ class RawPictureMissing(Exception):  # noqa: N818 - names the situation, not a f
 @dataclass(frozen=True)
 class StoredObject:
     data: bytes
-    version_id: str | None
 
 
 class PictureStore:
     def __init__(self, s3: Any = None) -> None:
         self._s3 = s3 or client("s3")
-
-    def size(self, bucket: str, key: str, version_id: str | None = None) -> int:
-        try:
-            head = self._s3.head_object(Bucket=bucket, Key=key, **_version(version_id))
-        except ClientError as error:
-            if error.response["Error"]["Code"] in MISSING_CODES:
-                raise RawPictureMissing(f"s3://{bucket}/{key}") from error
-            raise
-        return int(head["ContentLength"])
 
     def read(self, bucket: str, key: str, version_id: str | None = None) -> StoredObject:
         try:
@@ -42,7 +32,7 @@ class PictureStore:
             if error.response["Error"]["Code"] in MISSING_CODES:
                 raise RawPictureMissing(f"s3://{bucket}/{key}") from error
             raise
-        return StoredObject(response["Body"].read(), response.get("VersionId"))
+        return StoredObject(response["Body"].read())
 
     def write_jpeg(self, bucket: str, key: str, data: bytes) -> None:
         # No user metadata and no tags are copied from the raw object: only pixels leave.
