@@ -112,7 +112,7 @@ class BlurPipeline:
                 "TOO_LARGE_OBJECT",
                 f"{raw.size} bytes is over the limit of {self._config.max_object_bytes}",
             )
-        data = self._store.read(raw.bucket, raw.key, raw.version_id).data
+        data = self._store.read(raw.bucket, raw.key, raw.version_id)
         picture = self._decode(data)
         detection = _detect_with_fallback(detect, raw, picture)
         return Detected(raw, data, detection, picture)

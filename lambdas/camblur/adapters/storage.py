@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -17,33 +16,18 @@ class RawPictureMissing(Exception):  # noqa: N818 - names the situation, not a f
     """The raw picture (or that version of it) is gone: expired by lifecycle or deleted."""
 
 
-@dataclass(frozen=True)
-class StoredObject:
-    data: bytes
-    version_id: str | None
-
-
 class PictureStore:
     def __init__(self, s3: Any = None) -> None:
         self._s3 = s3 or client("s3")
 
-    def size(self, bucket: str, key: str, version_id: str | None = None) -> int:
-        try:
-            head = self._s3.head_object(Bucket=bucket, Key=key, **_version(version_id))
-        except ClientError as error:
-            if error.response["Error"]["Code"] in MISSING_CODES:
-                raise RawPictureMissing(f"s3://{bucket}/{key}") from error
-            raise
-        return int(head["ContentLength"])
-
-    def read(self, bucket: str, key: str, version_id: str | None = None) -> StoredObject:
+    def read(self, bucket: str, key: str, version_id: str | None = None) -> bytes:
         try:
             response = self._s3.get_object(Bucket=bucket, Key=key, **_version(version_id))
         except ClientError as error:
             if error.response["Error"]["Code"] in MISSING_CODES:
                 raise RawPictureMissing(f"s3://{bucket}/{key}") from error
             raise
-        return StoredObject(response["Body"].read(), response.get("VersionId"))
+        return bytes(response["Body"].read())
 
     def current_version(self, bucket: str, key: str) -> str | None:
         """The version id S3 serves for `key` now; None when it is gone (or a delete marker)."""
