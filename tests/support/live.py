@@ -11,6 +11,7 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from camblur.adapters import aws
+from camblur.adapters.state import picture_pk
 from camblur.handlers import live
 from tests.support.aws import Stack, s3_put_event
 from tests.support.lambda_context import LambdaContext
@@ -53,7 +54,7 @@ class Live:
 
     def state(self, key: str) -> dict[str, Any] | None:
         table = self.stack.dynamodb.Table(self.stack.state_table)
-        return table.get_item(Key={"pk": f"PICTURE#{key}", "sk": "STATE"}).get("Item")
+        return table.get_item(Key={"pk": picture_pk(key), "sk": "STATE"}).get("Item")
 
     def blurred(self, key: str) -> bytes | None:
         try:

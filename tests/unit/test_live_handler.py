@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from camblur.adapters import aws
+from camblur.adapters.state import picture_pk
 from camblur.core.errors import TransientError
 from camblur.handlers import live
 from tests.support.live import PERSON, Live, labels_response
@@ -102,7 +103,7 @@ def test_a_refined_picture_is_never_downgraded_by_a_late_live_event(live_env: Li
     live_env.invoke(event)
     table = live_env.stack.dynamodb.Table(live_env.stack.state_table)
     table.update_item(
-        Key={"pk": "PICTURE#cam-1/late.jpg", "sk": "STATE"},
+        Key={"pk": picture_pk("cam-1/late.jpg"), "sk": "STATE"},
         UpdateExpression="SET #s = :refined",
         ExpressionAttributeNames={"#s": "status"},
         ExpressionAttributeValues={":refined": "REFINED"},
@@ -194,7 +195,7 @@ def test_a_refinement_finishing_during_the_live_pass_keeps_its_output(live_env: 
         )
         table.put_item(
             Item={
-                "pk": "PICTURE#cam-1/race.jpg",
+                "pk": picture_pk("cam-1/race.jpg"),
                 "sk": "STATE",
                 "raw_key": "cam-1/race.jpg",
                 "raw_version_id": version,

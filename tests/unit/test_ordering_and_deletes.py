@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
+from camblur.adapters.state import picture_pk
 from camblur.events import ObjectEvent, sequence_order
 from tests.support.aws import Stack, s3_put_event, s3_removed_event
 from tests.support.live import PERSON, Live, labels_response, live_env_fixture
@@ -90,7 +91,7 @@ def test_a_late_live_event_never_downgrades_a_refined_newer_version(live_env: Li
     live_env.invoke(second)
     table = live_env.stack.dynamodb.Table(live_env.stack.state_table)
     table.update_item(
-        Key={"pk": f"PICTURE#{KEY}", "sk": "STATE"},
+        Key={"pk": picture_pk(KEY), "sk": "STATE"},
         UpdateExpression="SET #s = :refined",
         ExpressionAttributeNames={"#s": "status"},
         ExpressionAttributeValues={":refined": "REFINED"},
@@ -193,3 +194,24 @@ def test_a_new_upload_after_a_delete_is_published_again(live_env: Live) -> None:
 def test_the_camera_id_rule_for_odd_paths(key: str, camera: str) -> None:
     event = ObjectEvent("raw", key, "v1", 1, datetime.now(UTC), "")
     assert event.camera_id() == camera
+
+
+def test_a_key_of_the_full_1024_bytes_s3_allows_gets_its_state_item(live_env: Live) -> None:
+    # Given a key as long as S3 accepts, with multi-byte characters
+    key = "cam-9/" + "é" * 505 + "a.jpg"
+    assert len(key.encode()) == 1024 - 3
+    key += "xyz"
+    event = live_env.upload(key, jpeg_bytes(photo_like(200, 150)))
+    live_env.expect_detection(labels_response(PERSON))
+    # When the live function handles it
+    live_env.invoke(event)
+    # Then it is published and its item is findable by key and by capture day
+    assert live_env.blurred(key + ".jpg") is not None
+    state = live_env.state(key)
+    assert state["status"] == "LIVE_BLURRED" and state["raw_key"] == key
+    index = live_env.stack.dynamodb.Table(live_env.stack.state_table).query(
+        IndexName="by_capture_day",
+        KeyConditionExpression="capture_day = :day",
+        ExpressionAttributeValues={":day": state["capture_day"]},
+    )
+    assert [item["raw_key"] for item in index["Items"]] == [key]

@@ -25,6 +25,7 @@ from camblur.adapters.state import (
     RunTable,
     SessionStopping,
     StateConflict,
+    picture_pk,
 )
 from camblur.core.boxes import Box
 from camblur.core.errors import TransientError
@@ -274,7 +275,7 @@ def test_refined_state_never_drops_a_stored_box_and_detects_a_concurrent_change(
 
     # Someone else wrote in between: the write is refused
     stack.dynamodb.Table(stack.state_table).update_item(
-        Key={"pk": f"PICTURE#cam/{DAY}/x.jpg", "sk": "STATE"},
+        Key={"pk": picture_pk(f"cam/{DAY}/x.jpg"), "sk": "STATE"},
         UpdateExpression="SET updated_at = :now",
         ExpressionAttributeValues={":now": "2026-11-25T02:59:00+00:00"},
     )

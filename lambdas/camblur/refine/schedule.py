@@ -270,4 +270,4 @@ def _refinable_key(item: dict[str, Any]) -> str | None:
     pk = str(item.get("pk", ""))
     if not pk.startswith("PICTURE#") or item.get("status") in NOT_REFINABLE:
         return None
-    return str(item.get("raw_key") or pk.removeprefix("PICTURE#"))
+    return str(item["raw_key"])

@@ -1,4 +1,4 @@
-# Blur state: one item per picture (pk = PICTURE#<raw key>, sk = STATE) and one per
+# Blur state: one item per picture (pk = PICTURE#<sha256 of the raw key>, sk = STATE) and one per
 # refinement run (pk = RUN#<capture day>, sk = RUN). See docs/architecture.md.
 
 locals {

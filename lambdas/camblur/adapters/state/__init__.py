@@ -1,6 +1,6 @@
 """DynamoDB: the blur state of every picture, and the refinement runs, in one table.
 
-Keys (see docs/architecture.md): picture items `PICTURE#<raw key>` / `STATE` (`pictures`), run
+Keys (see docs/architecture.md): picture items `PICTURE#<sha256 of the raw key>` / `STATE` (`pictures`), run
 items `RUN#<capture day>` / `RUN` (`runs`), the model session `RUN#ACTIVE` / `SESSION`
 (`sessions`); the GSI `by_capture_day` lists one day's pictures without a scan (run and session
 items carry no `capture_day`, so they never appear in it). `dynamo` holds the conditional

@@ -1,7 +1,8 @@
-"""Picture items (`PICTURE#<raw key>` / `STATE`): the blur state of every picture."""
+"""Picture items (`PICTURE#<sha256 of the raw key>` / `STATE`): the blur state of every picture."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -41,7 +42,10 @@ NOT_REFINABLE = frozenset({Status.REJECTED, Status.RAW_MISSING, Status.SUPERSEDE
 
 
 def picture_pk(raw_key: str) -> str:
-    return f"PICTURE#{raw_key}"
+    """The item's partition key. A hash, because S3 keys reach 1,024 bytes and `pk` is also the
+    range key of the by_capture_day index, which DynamoDB caps at 1,024 bytes; the full key is
+    the `raw_key` attribute."""
+    return f"PICTURE#{hashlib.sha256(raw_key.encode()).hexdigest()}"
 
 
 def _picture_key(raw_key: str) -> dict[str, str]:
