@@ -169,6 +169,17 @@ variable "live_reserved_concurrency" {
   }
 }
 
+variable "live_max_event_age_seconds" {
+  description = "How long S3 events for live_blur are retried before they go to the live DLQ. Keep it below the gap between the end of a capture day and the refinement schedule."
+  type        = number
+  default     = 3600
+
+  validation {
+    condition     = var.live_max_event_age_seconds >= 60 && var.live_max_event_age_seconds <= 21600
+    error_message = "live_max_event_age_seconds must be between 60 and 21600 (Lambda's limits)."
+  }
+}
+
 variable "blur" {
   description = "Blur style (pixelate, gaussian, solid), box margin (fraction of the box per side), output JPEG quality, and the size limits above which pictures are rejected."
   type = object({
@@ -334,6 +345,17 @@ variable "refine_schedule_expression" {
   validation {
     condition     = can(regex("^cron\\(.+\\)$", var.refine_schedule_expression))
     error_message = "refine_schedule_expression must be a cron(...) expression, e.g. cron(30 2 * * ? *)."
+  }
+}
+
+variable "refine_schedule_retry_attempts" {
+  description = "How often the scheduler retries a daily refinement invocation that Lambda refused (throttled, for instance)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.refine_schedule_retry_attempts >= 0 && var.refine_schedule_retry_attempts <= 185 && floor(var.refine_schedule_retry_attempts) == var.refine_schedule_retry_attempts
+    error_message = "refine_schedule_retry_attempts must be a whole number between 0 and 185."
   }
 }
 
