@@ -1,4 +1,6 @@
-# camblur stack: storage -> IAM -> pipeline -> schedule. Names and tags are made here, once.
+# camblur stack: storage, queues -> IAM -> pipeline -> schedule, each module using only what
+# came before it. Names and tags are made here, once. Every setting is declared and validated
+# in variables.tf; the modules take them as typed objects and check nothing again.
 #
 #   cameras --PUT--> raw bucket --S3 event--> live_blur --> blurred bucket + state table
 #   Scheduler daily --> refine_schedule --> refine queue --mapping--> refine_worker
@@ -11,15 +13,18 @@ locals {
   # Bucket names are global: the account ID keeps them unique.
   account_id = data.aws_caller_identity.current.account_id
 
-  function_keys = ["live_blur", "refine_schedule", "refine_worker", "model_reconciler"]
+  function_keys  = ["live_blur", "refine_schedule", "refine_worker", "model_reconciler"]
+  function_names = { for key in local.function_keys : key => "${local.name_prefix}-${replace(key, "_", "-")}" }
 
   names = {
     raw_bucket     = "${local.name_prefix}-raw-${local.account_id}"
     blurred_bucket = "${local.name_prefix}-blurred-${local.account_id}"
     state_table    = "${local.name_prefix}-state"
     kms_alias      = "alias/${local.name_prefix}"
-    functions      = { for key in local.function_keys : key => "${local.name_prefix}-${replace(key, "_", "-")}" }
-    roles          = { for key in local.function_keys : key => "${local.name_prefix}-${replace(key, "_", "-")}" }
+    functions      = local.function_names
+    roles          = local.function_names
+    # Lambda writes to /aws/lambda/<function name>; modules/pipeline makes the groups.
+    log_groups = { for key, name in local.function_names : key => "/aws/lambda/${name}" }
     queues = {
       live_dlq   = "${local.name_prefix}-live-dlq"
       refine     = "${local.name_prefix}-refine"
@@ -40,74 +45,83 @@ locals {
 module "storage" {
   source = "./modules/storage"
 
-  raw_bucket_name                    = local.names.raw_bucket
-  blurred_bucket_name                = local.names.blurred_bucket
-  state_table_name                   = local.names.state_table
-  kms_alias_name                     = local.names.kms_alias
-  log_group_name_prefix              = "/aws/lambda/${local.name_prefix}-"
-  kms_deletion_window_days           = var.kms_deletion_window_days
-  raw_expiration_days                = var.raw_expiration_days
-  noncurrent_version_expiration_days = var.noncurrent_version_expiration_days
-  force_destroy                      = var.force_destroy
-  deletion_protection                = var.deletion_protection
-  tags                               = local.tags
+  names = {
+    raw_bucket       = local.names.raw_bucket
+    blurred_bucket   = local.names.blurred_bucket
+    state_table      = local.names.state_table
+    kms_alias        = local.names.kms_alias
+    log_group_prefix = "/aws/lambda/${local.name_prefix}-"
+  }
+  settings = {
+    raw_expiration_days                = var.raw_expiration_days
+    noncurrent_version_expiration_days = var.noncurrent_version_expiration_days
+    kms_deletion_window_days           = var.kms_deletion_window_days
+    force_destroy                      = var.force_destroy
+    deletion_protection                = var.deletion_protection
+  }
+  tags = local.tags
+}
+
+module "queues" {
+  source = "./modules/queues"
+
+  names = local.names.queues
+  refine = {
+    consumer_timeout_seconds = var.worker_timeout_seconds
+    max_receive_count        = var.refine_max_receive_count
+  }
+  tags = local.tags
 }
 
 module "rekognition_iam" {
   source = "./modules/rekognition_iam"
 
-  role_names            = local.names.roles
-  raw_bucket_arn        = module.storage.raw_bucket_arn
-  blurred_bucket_arn    = module.storage.blurred_bucket_arn
-  state_table_arn       = module.storage.state_table_arn
-  capture_day_index_arn = module.storage.capture_day_index_arn
-  kms_key_arn           = module.storage.kms_key_arn
-  live_dlq_arn          = module.pipeline.live_dlq_arn
-  refine_queue_arn      = module.pipeline.refine_queue_arn
-  refine_mapping_arn    = module.pipeline.refine_mapping_arn
-  log_group_arns        = module.pipeline.log_group_arns
-  model_project_arn     = var.model_project_arn
-  model_version_arn     = var.model_version_arn
-  tags                  = local.tags
+  role_names      = local.names.roles
+  log_group_names = local.names.log_groups
+  resources = {
+    raw_bucket_arn        = module.storage.raw_bucket_arn
+    blurred_bucket_arn    = module.storage.blurred_bucket_arn
+    state_table_arn       = module.storage.state_table_arn
+    capture_day_index_arn = module.storage.capture_day_index_arn
+    kms_key_arn           = module.storage.kms_key_arn
+    live_dlq_arn          = module.queues.live_dlq.arn
+    refine_queue_arn      = module.queues.refine.arn
+  }
+  model = {
+    project_arn = var.model_project_arn
+    version_arn = var.model_version_arn
+  }
+  tags = local.tags
 }
 
 module "pipeline" {
   source = "./modules/pipeline"
 
-  function_names             = local.names.functions
-  queue_names                = local.names.queues
-  dashboard_name             = local.names.dashboard
-  role_arns                  = module.rekognition_iam.role_arns
-  lambda_zip_path            = var.lambda_zip_path
-  lambda_runtime             = var.lambda_runtime
-  lambda_architecture        = var.lambda_architecture
-  live_memory_mb             = var.live_memory_mb
-  live_timeout_seconds       = var.live_timeout_seconds
-  live_reserved_concurrency  = var.live_reserved_concurrency
-  worker_memory_mb           = var.worker_memory_mb
-  worker_timeout_seconds     = var.worker_timeout_seconds
-  refine_batch_size          = var.refine_batch_size
-  refine_maximum_concurrency = var.refine_maximum_concurrency
-  refine_max_receive_count   = var.refine_max_receive_count
-  raw_bucket_name            = module.storage.raw_bucket_name
-  raw_bucket_arn             = module.storage.raw_bucket_arn
-  blurred_bucket_name        = module.storage.blurred_bucket_name
-  state_table_name           = module.storage.state_table_name
-  kms_key_arn                = module.storage.kms_key_arn
-  raw_notification_filter    = var.raw_notification_filter
-  log_retention_days         = var.log_retention_days
-  log_level                  = var.log_level
-  metrics_namespace          = var.metrics_namespace
-  blur                       = var.blur
-  person_min_confidence      = var.person_min_confidence
-  capture_time_zone          = var.capture_time_zone
-  state_ttl_days             = var.state_ttl_days
-  custom_label_names         = var.custom_label_names
-  custom_min_confidence      = var.custom_min_confidence
-  refine_days_back           = var.refine_days_back
-  alarm_topic_arn            = var.alarm_topic_arn
-  tags                       = local.tags
+  function_names = local.names.functions
+  dashboard_name = local.names.dashboard
 
+  code = {
+    zip_path     = var.lambda_zip_path
+    runtime      = var.lambda_runtime
+    architecture = var.lambda_architecture
+  }
+  live = {
+    memory_mb             = var.live_memory_mb
+    timeout_seconds       = var.live_timeout_seconds
+    reserved_concurrency  = var.live_reserved_concurrency
+    max_event_age_seconds = var.live_max_event_age_seconds
+    notification_filter   = var.raw_notification_filter
+    person_min_confidence = var.person_min_confidence
+  }
+  refine = {
+    memory_mb             = var.worker_memory_mb
+    timeout_seconds       = var.worker_timeout_seconds
+    batch_size            = var.refine_batch_size
+    maximum_concurrency   = var.refine_maximum_concurrency
+    custom_label_names    = var.custom_label_names
+    custom_min_confidence = var.custom_min_confidence
+    days_back             = var.refine_days_back
+  }
   model = {
     project_arn           = var.model_project_arn
     version_arn           = var.model_version_arn
@@ -116,17 +130,70 @@ module "pipeline" {
     max_run_minutes       = var.model_max_run_minutes
     drain_confirm_seconds = var.model_drain_confirm_seconds
   }
+  blur = var.blur
+  state = {
+    capture_time_zone = var.capture_time_zone
+    ttl_days          = var.state_ttl_days
+  }
+  operations = {
+    log_retention_days = var.log_retention_days
+    log_level          = var.log_level
+    metrics_namespace  = var.metrics_namespace
+    alarm_topic_arn    = var.alarm_topic_arn
+  }
+
+  storage = {
+    raw_bucket_name     = module.storage.raw_bucket_name
+    raw_bucket_arn      = module.storage.raw_bucket_arn
+    blurred_bucket_name = module.storage.blurred_bucket_name
+    state_table_name    = module.storage.state_table_name
+    kms_key_arn         = module.storage.kms_key_arn
+  }
+  queues = {
+    live_dlq   = module.queues.live_dlq
+    refine     = module.queues.refine
+    refine_dlq = module.queues.refine_dlq
+  }
+  roles = module.rekognition_iam.roles
+  tags  = local.tags
 }
 
 module "schedule" {
   source = "./modules/schedule"
 
-  group_name                     = local.names.schedule_group
-  role_name                      = local.names.scheduler_role
-  refine_schedule_function_arn   = module.pipeline.function_arns["refine_schedule"]
-  model_reconciler_function_arn  = module.pipeline.function_arns["model_reconciler"]
-  refine_schedule_expression     = var.refine_schedule_expression
-  refine_schedule_time_zone      = var.capture_time_zone # a capture day ends at midnight there
-  reconciler_schedule_expression = var.reconciler_schedule_expression
-  tags                           = local.tags
+  group_name = local.names.schedule_group
+  role_name  = local.names.scheduler_role
+  function_arns = {
+    refine_schedule  = module.pipeline.function_arns["refine_schedule"]
+    model_reconciler = module.pipeline.function_arns["model_reconciler"]
+  }
+  schedules = {
+    refine_expression     = var.refine_schedule_expression
+    refine_time_zone      = var.capture_time_zone # a capture day ends at midnight there
+    refine_retry_attempts = var.refine_schedule_retry_attempts
+    reconciler_expression = var.reconciler_schedule_expression
+  }
+  tags = local.tags
+}
+
+# Where resources were before the queues had a module of their own and the mapping policy
+# moved beside the mapping: an existing deployment keeps them instead of replacing them.
+moved {
+  from = module.pipeline.aws_sqs_queue.live_dlq
+  to   = module.queues.aws_sqs_queue.live_dlq
+}
+
+moved {
+  from = module.pipeline.aws_sqs_queue.refine
+  to   = module.queues.aws_sqs_queue.refine
+}
+
+moved {
+  from = module.pipeline.aws_sqs_queue.refine_dlq
+  to   = module.queues.aws_sqs_queue.refine_dlq
+}
+
+moved {
+  from = module.rekognition_iam.aws_iam_role_policy.reconciler_mapping
+  to   = module.pipeline.aws_iam_role_policy.reconciler_mapping
 }

@@ -25,7 +25,7 @@ output "function_names" {
 
 output "refine_queue_url" {
   description = "Refine queue URL."
-  value       = module.pipeline.refine_queue_url
+  value       = module.queues.refine.url
 }
 
 output "refine_mapping_uuid" {
@@ -40,12 +40,12 @@ output "raw_notification" {
 
 output "role_names" {
   description = "Execution role name per function."
-  value       = module.rekognition_iam.role_names
+  value       = { for function, role in module.rekognition_iam.roles : function => role.name }
 }
 
 output "iam_policies" {
   description = "Inline policy documents (JSON) per function, for review."
-  value       = module.rekognition_iam.policies
+  value       = merge(module.rekognition_iam.policies, { model_reconciler_mapping = module.pipeline.reconciler_mapping_policy })
 }
 
 output "refine_schedule" {

@@ -3,6 +3,7 @@ variable "project" {
   description = "Project name: first part of every resource name."
   type        = string
   default     = "camblur"
+  nullable    = false
 
   validation {
     condition     = can(regex("^[a-z][a-z0-9-]{1,18}[a-z0-9]$", var.project))
@@ -13,6 +14,7 @@ variable "project" {
 variable "environment" {
   description = "Environment name: second part of every resource name."
   type        = string
+  nullable    = false
 
   validation {
     condition     = contains(["dev", "prod", "local"], var.environment)
@@ -43,6 +45,7 @@ variable "lambda_runtime" {
   description = "Lambda runtime; must match LAMBDA_PYTHON in the Makefile (the zip's compiled wheels)."
   type        = string
   default     = "python3.13"
+  nullable    = false
 
   validation {
     condition     = contains(["python3.12", "python3.13"], var.lambda_runtime)
@@ -54,6 +57,7 @@ variable "lambda_architecture" {
   description = "Lambda architecture; must match LAMBDA_ARCH in the Makefile (the zip's compiled wheels)."
   type        = string
   default     = "arm64"
+  nullable    = false
 
   validation {
     condition     = contains(["arm64", "x86_64"], var.lambda_architecture)
@@ -66,6 +70,7 @@ variable "raw_expiration_days" {
   description = "Raw pictures are deleted this many days after upload (refinement needs one or two)."
   type        = number
   default     = 3
+  nullable    = false
 
   validation {
     condition     = var.raw_expiration_days >= 1 && var.raw_expiration_days <= 3650 && floor(var.raw_expiration_days) == var.raw_expiration_days
@@ -77,6 +82,7 @@ variable "noncurrent_version_expiration_days" {
   description = "Overwritten or deleted picture versions are removed after this many days."
   type        = number
   default     = 7
+  nullable    = false
 
   validation {
     condition     = var.noncurrent_version_expiration_days >= 1 && var.noncurrent_version_expiration_days <= 3650 && floor(var.noncurrent_version_expiration_days) == var.noncurrent_version_expiration_days
@@ -102,6 +108,7 @@ variable "kms_deletion_window_days" {
   description = "Waiting period before a deleted KMS key is destroyed."
   type        = number
   default     = 30
+  nullable    = false
 
   validation {
     condition     = var.kms_deletion_window_days >= 7 && var.kms_deletion_window_days <= 30
@@ -113,6 +120,7 @@ variable "state_ttl_days" {
   description = "State items expire (DynamoDB TTL on expires_at) this many days after they are written."
   type        = number
   default     = 400
+  nullable    = false
 
   validation {
     condition     = var.state_ttl_days >= 1 && floor(var.state_ttl_days) == var.state_ttl_days
@@ -140,6 +148,7 @@ variable "live_memory_mb" {
   description = "Memory of live_blur in MB. A 2160p blur peaks near 90 MB RSS; more memory also buys CPU."
   type        = number
   default     = 1024
+  nullable    = false
 
   validation {
     condition     = var.live_memory_mb >= 256 && var.live_memory_mb <= 10240
@@ -151,6 +160,7 @@ variable "live_timeout_seconds" {
   description = "Timeout of live_blur in seconds."
   type        = number
   default     = 60
+  nullable    = false
 
   validation {
     condition     = var.live_timeout_seconds >= 10 && var.live_timeout_seconds <= 900
@@ -162,10 +172,23 @@ variable "live_reserved_concurrency" {
   description = "Reserved concurrency of live_blur. Each picture makes one DetectLabels call of about a second, so keep this at or under the account's DetectLabels TPS quota. The account must keep 100 unreserved."
   type        = number
   default     = 20
+  nullable    = false
 
   validation {
     condition     = var.live_reserved_concurrency >= 1 && var.live_reserved_concurrency <= 1000
     error_message = "live_reserved_concurrency must be between 1 and 1000."
+  }
+}
+
+variable "live_max_event_age_seconds" {
+  description = "How long S3 events for live_blur are retried before they go to the live DLQ. Keep it below the gap between the end of a capture day and the refinement schedule."
+  type        = number
+  default     = 3600
+  nullable    = false
+
+  validation {
+    condition     = var.live_max_event_age_seconds >= 60 && var.live_max_event_age_seconds <= 21600
+    error_message = "live_max_event_age_seconds must be between 60 and 21600 (Lambda's limits)."
   }
 }
 
@@ -203,6 +226,7 @@ variable "person_min_confidence" {
   description = "DetectLabels MinConfidence for Person, 0-100. Low on purpose: a missed person is worse than an extra box."
   type        = number
   default     = 50
+  nullable    = false
 
   validation {
     condition     = var.person_min_confidence >= 0 && var.person_min_confidence <= 100
@@ -214,6 +238,7 @@ variable "capture_time_zone" {
   description = "IANA time zone that defines a capture day; the daily refinement schedule follows it too."
   type        = string
   default     = "UTC"
+  nullable    = false
 
   validation {
     condition     = can(regex("^(UTC|[A-Za-z]+(/[A-Za-z0-9_+-]+)+)$", var.capture_time_zone))
@@ -252,6 +277,7 @@ variable "model_min_inference_units" {
   description = "Inference units the model starts with (billed per unit-hour while running)."
   type        = number
   default     = 1
+  nullable    = false
 
   validation {
     condition     = var.model_min_inference_units >= 1 && floor(var.model_min_inference_units) == var.model_min_inference_units
@@ -263,6 +289,7 @@ variable "model_max_inference_units" {
   description = "Inference units the model may scale up to; equal to the minimum for no autoscaling."
   type        = number
   default     = 1
+  nullable    = false
 
   validation {
     condition     = var.model_max_inference_units >= var.model_min_inference_units && floor(var.model_max_inference_units) == var.model_max_inference_units
@@ -274,6 +301,7 @@ variable "model_max_run_minutes" {
   description = "Watchdog: model_reconciler stops the model after this long, whatever the queue says."
   type        = number
   default     = 240
+  nullable    = false
 
   validation {
     condition     = var.model_max_run_minutes >= 10 && var.model_max_run_minutes <= 1440
@@ -285,6 +313,7 @@ variable "model_drain_confirm_seconds" {
   description = "model_reconciler stops the model after two empty queue readings at least this many seconds apart, so a momentary zero does not stop it early."
   type        = number
   default     = 45
+  nullable    = false
 
   validation {
     condition     = var.model_drain_confirm_seconds >= 1 && var.model_drain_confirm_seconds <= 900
@@ -308,6 +337,7 @@ variable "custom_min_confidence" {
   description = "DetectCustomLabels MinConfidence, 0-100."
   type        = number
   default     = 50
+  nullable    = false
 
   validation {
     condition     = var.custom_min_confidence >= 0 && var.custom_min_confidence <= 100
@@ -319,6 +349,7 @@ variable "refine_days_back" {
   description = "The daily run refines the capture day that is this many days before today."
   type        = number
   default     = 1
+  nullable    = false
 
   validation {
     condition     = var.refine_days_back >= 0 && var.refine_days_back < var.raw_expiration_days
@@ -330,6 +361,7 @@ variable "refine_schedule_expression" {
   description = "When the daily refinement starts: an EventBridge Scheduler cron() expression read in capture_time_zone."
   type        = string
   default     = "cron(30 2 * * ? *)"
+  nullable    = false
 
   validation {
     condition     = can(regex("^cron\\(.+\\)$", var.refine_schedule_expression))
@@ -337,10 +369,23 @@ variable "refine_schedule_expression" {
   }
 }
 
+variable "refine_schedule_retry_attempts" {
+  description = "How often the scheduler retries a daily refinement invocation that Lambda refused (throttled, for instance)."
+  type        = number
+  default     = 2
+  nullable    = false
+
+  validation {
+    condition     = var.refine_schedule_retry_attempts >= 0 && var.refine_schedule_retry_attempts <= 185 && floor(var.refine_schedule_retry_attempts) == var.refine_schedule_retry_attempts
+    error_message = "refine_schedule_retry_attempts must be a whole number between 0 and 185."
+  }
+}
+
 variable "reconciler_schedule_expression" {
   description = "How often model_reconciler runs."
   type        = string
   default     = "rate(1 minute)"
+  nullable    = false
 
   validation {
     condition     = can(regex("^rate\\(([1-9][0-9]*) (minute|minutes|hour|hours)\\)$", var.reconciler_schedule_expression))
@@ -352,6 +397,7 @@ variable "worker_memory_mb" {
   description = "Memory of refine_worker in MB."
   type        = number
   default     = 1024
+  nullable    = false
 
   validation {
     condition     = var.worker_memory_mb >= 256 && var.worker_memory_mb <= 10240
@@ -363,6 +409,7 @@ variable "worker_timeout_seconds" {
   description = "Timeout of refine_worker in seconds; the refine queue's visibility timeout is six times this."
   type        = number
   default     = 120
+  nullable    = false
 
   validation {
     condition     = var.worker_timeout_seconds >= 10 && var.worker_timeout_seconds <= 900
@@ -374,6 +421,7 @@ variable "refine_batch_size" {
   description = "Messages per refine_worker invocation."
   type        = number
   default     = 5
+  nullable    = false
 
   validation {
     condition     = var.refine_batch_size >= 1 && var.refine_batch_size <= 10
@@ -385,6 +433,7 @@ variable "refine_maximum_concurrency" {
   description = "At most this many refine_worker invocations at once; size it to the model's inference units."
   type        = number
   default     = 2
+  nullable    = false
 
   validation {
     condition     = var.refine_maximum_concurrency >= 2 && var.refine_maximum_concurrency <= 1000
@@ -396,6 +445,7 @@ variable "refine_max_receive_count" {
   description = "A refine message moves to the dead-letter queue after this many receives."
   type        = number
   default     = 5
+  nullable    = false
 
   validation {
     condition     = var.refine_max_receive_count >= 1 && var.refine_max_receive_count <= 1000
@@ -408,6 +458,7 @@ variable "log_retention_days" {
   description = "Retention of the functions' log groups."
   type        = number
   default     = 365
+  nullable    = false
 
   validation {
     condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
@@ -419,6 +470,7 @@ variable "log_level" {
   description = "Log level of every function."
   type        = string
   default     = "INFO"
+  nullable    = false
 
   validation {
     condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR"], var.log_level)
@@ -430,6 +482,7 @@ variable "metrics_namespace" {
   description = "CloudWatch namespace of the functions' metrics (PicturesProcessed, PersonsBlurred, ...)."
   type        = string
   default     = "camblur"
+  nullable    = false
 
   validation {
     condition     = can(regex("^[A-Za-z0-9_./#:-]{1,255}$", var.metrics_namespace)) && !startswith(var.metrics_namespace, "AWS/")

@@ -30,17 +30,19 @@ variable "model_version_arn" {
   type        = string
 }
 
+# Settings passed on to the stack, which describes and validates them (terraform/variables.tf);
+# null, when terraform.tfvars does not set them, means the stack's default.
 variable "capture_time_zone" {
-  description = "IANA time zone of the capture day."
+  description = "IANA time zone of the capture day (stack default: UTC)."
   type        = string
-  default     = "UTC"
+  default     = null
 }
 
 variable "raw_notification_filter" {
-  description = "Which new raw objects trigger live_blur (prefix, suffix)."
+  description = "Which new raw objects trigger live_blur: prefix, suffix (stack default: any)."
   type = object({
-    prefix = optional(string, "")
-    suffix = optional(string, "")
+    prefix = optional(string)
+    suffix = optional(string)
   })
-  default = {}
+  default = null
 }

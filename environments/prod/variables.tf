@@ -35,16 +35,18 @@ variable "model_version_arn" {
   type        = string
 }
 
+# Settings passed on to the stack, which describes and validates them (terraform/variables.tf);
+# null, when terraform.tfvars does not set them, means the stack's default.
 variable "capture_time_zone" {
-  description = "IANA time zone of the sites' capture day."
+  description = "IANA time zone of the sites' capture day (stack default: UTC)."
   type        = string
-  default     = "UTC"
+  default     = null
 }
 
 variable "live_reserved_concurrency" {
-  description = "Reserved concurrency of live_blur, at or under the account's DetectLabels TPS quota."
+  description = "Reserved concurrency of live_blur, at or under the account's DetectLabels TPS quota (stack default: 20)."
   type        = number
-  default     = 20
+  default     = null
 }
 
 variable "alarm_topic_arn" {
@@ -56,5 +58,5 @@ variable "alarm_topic_arn" {
 variable "tags" {
   description = "Extra tags (cost centre, owner, ...)."
   type        = map(string)
-  default     = {}
+  default     = null
 }

@@ -1,4 +1,5 @@
-# The pipeline module: trigger filter, failure handling, refine mapping, handlers.
+# The pipeline module: trigger filter, failure handling, refine mapping and its policy,
+# handlers. The queues are modules/queues' (storage_and_schedule.tftest.hcl).
 
 mock_provider "aws" {
   mock_data "aws_caller_identity" {
@@ -9,12 +10,6 @@ mock_provider "aws" {
   }
   mock_resource "aws_lambda_function" {
     defaults = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:mocked" }
-  }
-  mock_resource "aws_sqs_queue" {
-    defaults = {
-      arn = "arn:aws:sqs:eu-west-1:123456789012:mocked"
-      url = "https://sqs.eu-west-1.amazonaws.com/123456789012/mocked"
-    }
   }
   mock_resource "aws_lambda_event_source_mapping" {
     defaults = {
@@ -31,34 +26,53 @@ variables {
     refine_worker    = "t-refine-worker"
     model_reconciler = "t-model-reconciler"
   }
-  queue_names    = { live_dlq = "t-live-dlq", refine = "t-refine", refine_dlq = "t-refine-dlq" }
   dashboard_name = "t"
-  role_arns = {
-    live_blur        = "arn:aws:iam::123456789012:role/t-live-blur"
-    refine_schedule  = "arn:aws:iam::123456789012:role/t-refine-schedule"
-    refine_worker    = "arn:aws:iam::123456789012:role/t-refine-worker"
-    model_reconciler = "arn:aws:iam::123456789012:role/t-model-reconciler"
+  code           = { zip_path = "tests/fixtures/placeholder.zip", runtime = "python3.13", architecture = "arm64" }
+  live = {
+    memory_mb             = 1024
+    timeout_seconds       = 60
+    reserved_concurrency  = 20
+    max_event_age_seconds = 3600
+    notification_filter   = { prefix = "cameras/", suffix = ".jpg" }
+    person_min_confidence = 50
   }
-  lambda_zip_path         = "tests/fixtures/placeholder.zip"
-  raw_bucket_name         = "t-raw"
-  raw_bucket_arn          = "arn:aws:s3:::t-raw"
-  blurred_bucket_name     = "t-blurred"
-  state_table_name        = "t-state"
-  kms_key_arn             = "arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-0000-0000-000000000000"
-  blur                    = { style = "pixelate", margin = 0.2, jpeg_quality = 85, max_image_pixels = 40000000, max_object_bytes = 52428800 }
-  person_min_confidence   = 50
-  capture_time_zone       = "Europe/Paris"
-  state_ttl_days          = 400
-  custom_label_names      = ["person", "license_plate"]
-  custom_min_confidence   = 50
-  refine_days_back        = 1
-  raw_notification_filter = { prefix = "cameras/", suffix = ".jpg" }
+  refine = {
+    memory_mb             = 1024
+    timeout_seconds       = 120
+    batch_size            = 5
+    maximum_concurrency   = 2
+    custom_label_names    = ["person", "license_plate"]
+    custom_min_confidence = 50
+    days_back             = 1
+  }
   model = {
-    project_arn         = "arn:aws:rekognition:eu-west-1:123456789012:project/people/1700000000000"
-    version_arn         = "arn:aws:rekognition:eu-west-1:123456789012:project/people/version/people.v1/1700000000001"
-    min_inference_units = 1
-    max_inference_units = 1
-    max_run_minutes     = 240
+    project_arn           = "arn:aws:rekognition:eu-west-1:123456789012:project/people/1700000000000"
+    version_arn           = "arn:aws:rekognition:eu-west-1:123456789012:project/people/version/people.v1/1700000000001"
+    min_inference_units   = 1
+    max_inference_units   = 1
+    max_run_minutes       = 240
+    drain_confirm_seconds = 45
+  }
+  blur       = { style = "pixelate", margin = 0.2, jpeg_quality = 85, max_image_pixels = 40000000, max_object_bytes = 52428800 }
+  state      = { capture_time_zone = "Europe/Paris", ttl_days = 400 }
+  operations = { log_retention_days = 365, log_level = "INFO", metrics_namespace = "camblur", alarm_topic_arn = null }
+  storage = {
+    raw_bucket_name     = "t-raw"
+    raw_bucket_arn      = "arn:aws:s3:::t-raw"
+    blurred_bucket_name = "t-blurred"
+    state_table_name    = "t-state"
+    kms_key_arn         = "arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-0000-0000-000000000000"
+  }
+  queues = {
+    live_dlq   = { arn = "arn:aws:sqs:eu-west-1:123456789012:t-live-dlq", name = "t-live-dlq" }
+    refine     = { arn = "arn:aws:sqs:eu-west-1:123456789012:t-refine", name = "t-refine", url = "https://sqs.eu-west-1.amazonaws.com/123456789012/t-refine" }
+    refine_dlq = { arn = "arn:aws:sqs:eu-west-1:123456789012:t-refine-dlq", name = "t-refine-dlq" }
+  }
+  roles = {
+    live_blur        = { arn = "arn:aws:iam::123456789012:role/t-live-blur", name = "t-live-blur" }
+    refine_schedule  = { arn = "arn:aws:iam::123456789012:role/t-refine-schedule", name = "t-refine-schedule" }
+    refine_worker    = { arn = "arn:aws:iam::123456789012:role/t-refine-worker", name = "t-refine-worker" }
+    model_reconciler = { arn = "arn:aws:iam::123456789012:role/t-model-reconciler", name = "t-model-reconciler" }
   }
 }
 
@@ -97,16 +111,17 @@ run "wiring" {
   }
 
   assert {
-    condition     = aws_lambda_permission.raw_bucket_invokes_live.source_arn == var.raw_bucket_arn && aws_lambda_permission.raw_bucket_invokes_live.principal == "s3.amazonaws.com"
+    condition     = aws_lambda_permission.raw_bucket_invokes_live.source_arn == var.storage.raw_bucket_arn && aws_lambda_permission.raw_bucket_invokes_live.principal == "s3.amazonaws.com"
     error_message = "Only the raw bucket may invoke live_blur."
   }
 
   assert {
     condition = (
       aws_lambda_function_event_invoke_config.live.maximum_retry_attempts == 2 &&
-      one(one(aws_lambda_function_event_invoke_config.live.destination_config).on_failure).destination == aws_sqs_queue.live_dlq.arn
+      aws_lambda_function_event_invoke_config.live.maximum_event_age_in_seconds == 3600 &&
+      one(one(aws_lambda_function_event_invoke_config.live.destination_config).on_failure).destination == var.queues.live_dlq.arn
     )
-    error_message = "live_blur failures are retried twice, then sent to its DLQ."
+    error_message = "live_blur failures are retried twice for at most live.max_event_age_seconds, then sent to its DLQ."
   }
 
   assert {
@@ -120,13 +135,17 @@ run "wiring" {
   }
 
   assert {
-    condition     = aws_sqs_queue.refine.visibility_timeout_seconds >= 6 * aws_lambda_function.this["refine_worker"].timeout
-    error_message = "The refine queue's visibility timeout must be at least six times the worker's timeout."
+    condition     = aws_lambda_event_source_mapping.refine.event_source_arn == var.queues.refine.arn && aws_lambda_event_source_mapping.refine.function_name == aws_lambda_function.this["refine_worker"].arn
+    error_message = "The refine mapping feeds the refine queue to refine_worker."
   }
 
   assert {
-    condition     = jsondecode(aws_sqs_queue.refine.redrive_policy).maxReceiveCount == 5 && jsondecode(aws_sqs_queue.refine.redrive_policy).deadLetterTargetArn == aws_sqs_queue.refine_dlq.arn
-    error_message = "Refine messages go to the refine DLQ after 5 receives."
+    condition = (
+      aws_iam_role_policy.reconciler_mapping.role == var.roles["model_reconciler"].name &&
+      jsondecode(aws_iam_role_policy.reconciler_mapping.policy).Statement[0].Resource == aws_lambda_event_source_mapping.refine.arn &&
+      alltrue([for statement in jsondecode(aws_iam_role_policy.reconciler_mapping.policy).Statement : alltrue([for action in flatten([statement.Action]) : !endswith(action, "*")])])
+    )
+    error_message = "model_reconciler may switch the refine mapping only, by its UUID ARN, with no wildcard action."
   }
 
   assert {
@@ -167,7 +186,14 @@ run "no_filter_means_every_new_object" {
   }
 
   variables {
-    raw_notification_filter = {}
+    live = {
+      memory_mb             = 1024
+      timeout_seconds       = 60
+      reserved_concurrency  = 20
+      max_event_age_seconds = 3600
+      notification_filter   = { prefix = "", suffix = "" } # the stack's default
+      person_min_confidence = 50
+    }
   }
 
   assert {
@@ -184,25 +210,11 @@ run "alarms_notify_the_topic_when_given" {
   }
 
   variables {
-    alarm_topic_arn = "arn:aws:sns:eu-west-1:123456789012:alarms"
+    operations = { log_retention_days = 365, log_level = "INFO", metrics_namespace = "camblur", alarm_topic_arn = "arn:aws:sns:eu-west-1:123456789012:alarms" }
   }
 
   assert {
     condition     = alltrue([for alarm in values(aws_cloudwatch_metric_alarm.dead_letters) : alarm.alarm_actions == toset(["arn:aws:sns:eu-west-1:123456789012:alarms"])])
     error_message = "Alarms must notify alarm_topic_arn."
   }
-}
-
-run "unknown_log_level_is_refused" {
-  command = plan
-
-  module {
-    source = "./modules/pipeline"
-  }
-
-  variables {
-    log_level = "VERBOSE"
-  }
-
-  expect_failures = [var.log_level]
 }

@@ -209,3 +209,44 @@ run "notification_prefix_must_not_start_with_a_slash" {
   }
   expect_failures = [var.raw_notification_filter]
 }
+
+# Validated once, here: the modules take these as typed objects and do not check them again.
+run "unknown_log_level_is_refused" {
+  command = plan
+  variables {
+    log_level = "VERBOSE"
+  }
+  expect_failures = [var.log_level]
+}
+
+run "live_event_age_outside_lambdas_limits_is_refused" {
+  command = plan
+  variables {
+    live_max_event_age_seconds = 30
+  }
+  expect_failures = [var.live_max_event_age_seconds]
+}
+
+run "model_watchdog_under_ten_minutes_is_refused" {
+  command = plan
+  variables {
+    model_max_run_minutes = 5
+  }
+  expect_failures = [var.model_max_run_minutes]
+}
+
+run "custom_label_with_a_comma_is_refused" {
+  command = plan
+  variables {
+    custom_label_names = ["person,plate"] # CUSTOM_LABEL_NAMES is comma-separated
+  }
+  expect_failures = [var.custom_label_names]
+}
+
+run "negative_refine_retries_are_refused" {
+  command = plan
+  variables {
+    refine_schedule_retry_attempts = -1
+  }
+  expect_failures = [var.refine_schedule_retry_attempts]
+}

@@ -19,11 +19,20 @@ mock_provider "aws" {
 }
 
 variables {
-  raw_bucket_name       = "t-raw"
-  blurred_bucket_name   = "t-blurred"
-  state_table_name      = "t-state"
-  kms_alias_name        = "alias/t"
-  log_group_name_prefix = "/aws/lambda/t-"
+  names = {
+    raw_bucket       = "t-raw"
+    blurred_bucket   = "t-blurred"
+    state_table      = "t-state"
+    kms_alias        = "alias/t"
+    log_group_prefix = "/aws/lambda/t-"
+  }
+  settings = {
+    raw_expiration_days                = 2
+    noncurrent_version_expiration_days = 7
+    kms_deletion_window_days           = 30
+    force_destroy                      = false
+    deletion_protection                = true
+  }
 }
 
 run "buckets_and_table_are_protected" {
@@ -31,10 +40,6 @@ run "buckets_and_table_are_protected" {
 
   module {
     source = "./modules/storage"
-  }
-
-  variables {
-    raw_expiration_days = 2
   }
 
   assert {
@@ -107,10 +112,16 @@ run "bad_bucket_name_is_refused" {
   }
 
   variables {
-    raw_bucket_name = "Camblur_Raw"
+    names = {
+      raw_bucket       = "Camblur_Raw"
+      blurred_bucket   = "t-blurred"
+      state_table      = "t-state"
+      kms_alias        = "alias/t"
+      log_group_prefix = "/aws/lambda/t-"
+    }
   }
 
-  expect_failures = [var.raw_bucket_name]
+  expect_failures = [var.names]
 }
 
 run "schedules_follow_the_time_zone_and_invoke_only_their_functions" {
@@ -121,25 +132,60 @@ run "schedules_follow_the_time_zone_and_invoke_only_their_functions" {
   }
 
   variables {
-    group_name                    = "t"
-    role_name                     = "t-scheduler"
-    refine_schedule_function_arn  = "arn:aws:lambda:eu-west-1:123456789012:function:t-refine-schedule"
-    model_reconciler_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:t-model-reconciler"
-    refine_schedule_time_zone     = "Europe/Paris"
+    group_name = "t"
+    role_name  = "t-scheduler"
+    function_arns = {
+      refine_schedule  = "arn:aws:lambda:eu-west-1:123456789012:function:t-refine-schedule"
+      model_reconciler = "arn:aws:lambda:eu-west-1:123456789012:function:t-model-reconciler"
+    }
+    schedules = {
+      refine_expression     = "cron(30 2 * * ? *)"
+      refine_time_zone      = "Europe/Paris"
+      refine_retry_attempts = 2
+      reconciler_expression = "rate(1 minute)"
+    }
   }
 
   assert {
-    condition     = aws_scheduler_schedule.refine.schedule_expression_timezone == "Europe/Paris" && aws_scheduler_schedule.refine.target[0].arn == var.refine_schedule_function_arn
+    condition     = aws_scheduler_schedule.refine.schedule_expression_timezone == "Europe/Paris" && aws_scheduler_schedule.refine.target[0].arn == var.function_arns.refine_schedule
     error_message = "The daily schedule runs refine_schedule in the given time zone."
   }
 
   assert {
-    condition     = aws_scheduler_schedule.reconcile.schedule_expression == "rate(1 minute)" && aws_scheduler_schedule.reconcile.target[0].arn == var.model_reconciler_function_arn
-    error_message = "model_reconciler runs every minute by default."
+    condition     = aws_scheduler_schedule.reconcile.schedule_expression == "rate(1 minute)" && aws_scheduler_schedule.reconcile.target[0].arn == var.function_arns.model_reconciler
+    error_message = "model_reconciler runs on its rate (the stack's default: every minute)."
   }
 
   assert {
-    condition     = toset(jsondecode(aws_iam_role_policy.this.policy).Statement[0].Resource) == toset([var.refine_schedule_function_arn, var.model_reconciler_function_arn])
+    condition     = toset(jsondecode(aws_iam_role_policy.this.policy).Statement[0].Resource) == toset([var.function_arns.refine_schedule, var.function_arns.model_reconciler])
     error_message = "The scheduler's role may invoke the two scheduled functions and nothing else."
+  }
+}
+
+run "refine_queue_outlasts_its_consumer_and_dead_letters" {
+  command = apply
+
+  module {
+    source = "./modules/queues"
+  }
+
+  variables {
+    names  = { live_dlq = "t-live-dlq", refine = "t-refine", refine_dlq = "t-refine-dlq" }
+    refine = { consumer_timeout_seconds = 120, max_receive_count = 5 }
+  }
+
+  assert {
+    condition     = aws_sqs_queue.refine.visibility_timeout_seconds >= 6 * var.refine.consumer_timeout_seconds
+    error_message = "The refine queue's visibility timeout must be at least six times the worker's timeout."
+  }
+
+  assert {
+    condition     = jsondecode(aws_sqs_queue.refine.redrive_policy).maxReceiveCount == 5 && jsondecode(aws_sqs_queue.refine.redrive_policy).deadLetterTargetArn == aws_sqs_queue.refine_dlq.arn
+    error_message = "Refine messages go to the refine DLQ after 5 receives."
+  }
+
+  assert {
+    condition     = alltrue([for queue in [aws_sqs_queue.live_dlq, aws_sqs_queue.refine, aws_sqs_queue.refine_dlq] : queue.sqs_managed_sse_enabled])
+    error_message = "Every queue is encrypted at rest."
   }
 }

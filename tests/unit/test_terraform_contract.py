@@ -152,12 +152,25 @@ def _makefile_default(name: str) -> str:
 
 def test_makefile_builds_the_zip_for_terraforms_runtime_and_architecture() -> None:
     arch, python = _makefile_default("LAMBDA_ARCH"), _makefile_default("LAMBDA_PYTHON")
-    for variables in (
-        ROOT / "terraform" / "variables.tf",
-        ROOT / "terraform" / "modules" / "pipeline" / "variables.tf",
-    ):
-        assert _variable_default(variables, "lambda_architecture") == arch
-        assert _variable_default(variables, "lambda_runtime") == f"python{python}"
+    variables = ROOT / "terraform" / "variables.tf"
+    assert _variable_default(variables, "lambda_architecture") == arch
+    assert _variable_default(variables, "lambda_runtime") == f"python{python}"
+
+
+MODULES = sorted((ROOT / "terraform" / "modules").glob("*/variables.tf"))
+
+
+@pytest.mark.parametrize("variables", MODULES, ids=lambda path: path.parent.name)
+def test_settings_have_their_default_and_validation_in_the_stack_only(variables: Path) -> None:
+    """A module takes the stack's settings as they are: a default or a check there would be a
+    second one that can drift (as custom_label_names' and model_max_run_minutes' once did).
+    Modules validate only the names the stack builds for them."""
+    for block in load_hcl(variables)["variable"]:
+        for name, body in block.items():
+            assert "default" not in body or name == "tags", f"{variables.parent.name}.{name}"
+            assert "validation" not in body or name.endswith(("name", "names")), (
+                f"{variables.parent.name}.{name} validates a setting again"
+            )
 
 
 def test_no_environment_overrides_runtime_or_architecture() -> None:

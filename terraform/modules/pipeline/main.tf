@@ -11,25 +11,25 @@ locals {
   functions = {
     live_blur = {
       handler              = "camblur.handlers.live.handler"
-      memory_mb            = var.live_memory_mb
-      timeout_seconds      = var.live_timeout_seconds
-      reserved_concurrency = var.live_reserved_concurrency
+      memory_mb            = var.live.memory_mb
+      timeout_seconds      = var.live.timeout_seconds
+      reserved_concurrency = var.live.reserved_concurrency
       environment = {
-        RAW_BUCKET                   = var.raw_bucket_name
-        BLURRED_BUCKET               = var.blurred_bucket_name
-        STATE_TABLE                  = var.state_table_name
+        RAW_BUCKET                   = var.storage.raw_bucket_name
+        BLURRED_BUCKET               = var.storage.blurred_bucket_name
+        STATE_TABLE                  = var.storage.state_table_name
         BLUR_STYLE                   = var.blur.style
         BLUR_MARGIN                  = tostring(var.blur.margin)
         JPEG_QUALITY                 = tostring(var.blur.jpeg_quality)
         MAX_IMAGE_PIXELS             = tostring(var.blur.max_image_pixels)
         MAX_OBJECT_BYTES             = tostring(var.blur.max_object_bytes)
-        PERSON_MIN_CONFIDENCE        = tostring(var.person_min_confidence)
-        CAPTURE_TIME_ZONE            = var.capture_time_zone
-        RAW_KEY_PREFIX               = var.raw_notification_filter.prefix # camera id follows it
-        STATE_TTL_DAYS               = tostring(var.state_ttl_days)
+        PERSON_MIN_CONFIDENCE        = tostring(var.live.person_min_confidence)
+        CAPTURE_TIME_ZONE            = var.state.capture_time_zone
+        RAW_KEY_PREFIX               = var.live.notification_filter.prefix # camera id follows it
+        STATE_TTL_DAYS               = tostring(var.state.ttl_days)
         POWERTOOLS_SERVICE_NAME      = var.function_names["live_blur"]
-        POWERTOOLS_METRICS_NAMESPACE = var.metrics_namespace
-        POWERTOOLS_LOG_LEVEL         = var.log_level
+        POWERTOOLS_METRICS_NAMESPACE = var.operations.metrics_namespace
+        POWERTOOLS_LOG_LEVEL         = var.operations.log_level
       }
     }
 
@@ -39,43 +39,43 @@ locals {
       timeout_seconds      = 300 # queries a whole capture day and queues it
       reserved_concurrency = 1   # one run at a time
       environment = {
-        STATE_TABLE                  = var.state_table_name
-        STATE_TTL_DAYS               = tostring(var.state_ttl_days)
-        CAPTURE_TIME_ZONE            = var.capture_time_zone # "yesterday" in the sites' zone
-        REFINE_QUEUE_URL             = aws_sqs_queue.refine.url
+        STATE_TABLE                  = var.storage.state_table_name
+        STATE_TTL_DAYS               = tostring(var.state.ttl_days)
+        CAPTURE_TIME_ZONE            = var.state.capture_time_zone # "yesterday" in the sites' zone
+        REFINE_QUEUE_URL             = var.queues.refine.url
         MODEL_PROJECT_ARN            = var.model.project_arn
         MODEL_VERSION_ARN            = var.model.version_arn
         MODEL_MIN_INFERENCE_UNITS    = tostring(var.model.min_inference_units)
         MODEL_MAX_INFERENCE_UNITS    = tostring(var.model.max_inference_units)
-        REFINE_DAYS_BACK             = tostring(var.refine_days_back)
+        REFINE_DAYS_BACK             = tostring(var.refine.days_back)
         POWERTOOLS_SERVICE_NAME      = var.function_names["refine_schedule"]
-        POWERTOOLS_METRICS_NAMESPACE = var.metrics_namespace
-        POWERTOOLS_LOG_LEVEL         = var.log_level
+        POWERTOOLS_METRICS_NAMESPACE = var.operations.metrics_namespace
+        POWERTOOLS_LOG_LEVEL         = var.operations.log_level
       }
     }
 
     refine_worker = {
       handler         = "camblur.handlers.refine.handler"
-      memory_mb       = var.worker_memory_mb
-      timeout_seconds = var.worker_timeout_seconds
+      memory_mb       = var.refine.memory_mb
+      timeout_seconds = var.refine.timeout_seconds
       # The mapping's maximum_concurrency is the real limit; reserving as much keeps
       # other functions from starving it.
-      reserved_concurrency = var.refine_maximum_concurrency
+      reserved_concurrency = var.refine.maximum_concurrency
       environment = {
-        RAW_BUCKET                   = var.raw_bucket_name
-        BLURRED_BUCKET               = var.blurred_bucket_name
-        STATE_TABLE                  = var.state_table_name
+        RAW_BUCKET                   = var.storage.raw_bucket_name
+        BLURRED_BUCKET               = var.storage.blurred_bucket_name
+        STATE_TABLE                  = var.storage.state_table_name
         BLUR_STYLE                   = var.blur.style
         BLUR_MARGIN                  = tostring(var.blur.margin)
         JPEG_QUALITY                 = tostring(var.blur.jpeg_quality)
         MAX_IMAGE_PIXELS             = tostring(var.blur.max_image_pixels)
         MAX_OBJECT_BYTES             = tostring(var.blur.max_object_bytes)
         MODEL_VERSION_ARN            = var.model.version_arn # DetectCustomLabels needs no project
-        CUSTOM_LABEL_NAMES           = join(",", var.custom_label_names)
-        CUSTOM_MIN_CONFIDENCE        = tostring(var.custom_min_confidence)
+        CUSTOM_LABEL_NAMES           = join(",", var.refine.custom_label_names)
+        CUSTOM_MIN_CONFIDENCE        = tostring(var.refine.custom_min_confidence)
         POWERTOOLS_SERVICE_NAME      = var.function_names["refine_worker"]
-        POWERTOOLS_METRICS_NAMESPACE = var.metrics_namespace
-        POWERTOOLS_LOG_LEVEL         = var.log_level
+        POWERTOOLS_METRICS_NAMESPACE = var.operations.metrics_namespace
+        POWERTOOLS_LOG_LEVEL         = var.operations.log_level
       }
     }
   }
@@ -88,16 +88,16 @@ locals {
     timeout_seconds      = 60
     reserved_concurrency = 1 # two reconcilers must never race to start/stop the model
     environment = {
-      STATE_TABLE                  = var.state_table_name
-      REFINE_QUEUE_URL             = aws_sqs_queue.refine.url
+      STATE_TABLE                  = var.storage.state_table_name
+      REFINE_QUEUE_URL             = var.queues.refine.url
       MODEL_PROJECT_ARN            = var.model.project_arn
       MODEL_VERSION_ARN            = var.model.version_arn
       MODEL_MAX_RUN_MINUTES        = tostring(var.model.max_run_minutes)
       MODEL_DRAIN_CONFIRM_SECONDS  = tostring(var.model.drain_confirm_seconds)
       REFINE_MAPPING_UUID          = aws_lambda_event_source_mapping.refine.uuid
       POWERTOOLS_SERVICE_NAME      = var.function_names["model_reconciler"]
-      POWERTOOLS_METRICS_NAMESPACE = var.metrics_namespace
-      POWERTOOLS_LOG_LEVEL         = var.log_level
+      POWERTOOLS_METRICS_NAMESPACE = var.operations.metrics_namespace
+      POWERTOOLS_LOG_LEVEL         = var.operations.log_level
     }
   }
 }
@@ -107,8 +107,8 @@ resource "aws_cloudwatch_log_group" "this" {
   for_each = var.function_names
 
   name              = "/aws/lambda/${each.value}"
-  retention_in_days = var.log_retention_days
-  kms_key_id        = var.kms_key_arn
+  retention_in_days = var.operations.log_retention_days
+  kms_key_id        = var.storage.kms_key_arn
 
   tags = var.tags
 }
@@ -121,16 +121,16 @@ resource "aws_lambda_function" "this" {
   for_each = local.functions
 
   function_name                  = var.function_names[each.key]
-  role                           = var.role_arns[each.key]
+  role                           = var.roles[each.key].arn
   handler                        = each.value.handler
-  runtime                        = var.lambda_runtime
-  architectures                  = [var.lambda_architecture]
-  filename                       = var.lambda_zip_path
-  source_code_hash               = filebase64sha256(var.lambda_zip_path)
+  runtime                        = var.code.runtime
+  architectures                  = [var.code.architecture]
+  filename                       = var.code.zip_path
+  source_code_hash               = filebase64sha256(var.code.zip_path)
   memory_size                    = each.value.memory_mb
   timeout                        = each.value.timeout_seconds
   reserved_concurrent_executions = each.value.reserved_concurrency
-  kms_key_arn                    = var.kms_key_arn
+  kms_key_arn                    = var.storage.kms_key_arn
 
   environment {
     variables = each.value.environment
@@ -146,16 +146,16 @@ resource "aws_lambda_function" "reconciler" {
   #checkov:skip=CKV_AWS_272: same reason as aws_lambda_function.this above
   #checkov:skip=CKV_AWS_50: same reason as aws_lambda_function.this above
   function_name                  = var.function_names["model_reconciler"]
-  role                           = var.role_arns["model_reconciler"]
+  role                           = var.roles["model_reconciler"].arn
   handler                        = local.reconciler.handler
-  runtime                        = var.lambda_runtime
-  architectures                  = [var.lambda_architecture]
-  filename                       = var.lambda_zip_path
-  source_code_hash               = filebase64sha256(var.lambda_zip_path)
+  runtime                        = var.code.runtime
+  architectures                  = [var.code.architecture]
+  filename                       = var.code.zip_path
+  source_code_hash               = filebase64sha256(var.code.zip_path)
   memory_size                    = local.reconciler.memory_mb
   timeout                        = local.reconciler.timeout_seconds
   reserved_concurrent_executions = local.reconciler.reserved_concurrency
-  kms_key_arn                    = var.kms_key_arn
+  kms_key_arn                    = var.storage.kms_key_arn
 
   environment {
     variables = local.reconciler.environment

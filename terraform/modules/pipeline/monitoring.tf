@@ -1,11 +1,11 @@
 # Alarms (anything in a dead-letter queue, any function error) and one dashboard.
 
 locals {
-  alarm_actions = var.alarm_topic_arn == null ? [] : [var.alarm_topic_arn]
+  alarm_actions = var.operations.alarm_topic_arn == null ? [] : [var.operations.alarm_topic_arn]
 
   dead_letter_queues = {
-    live_dlq   = aws_sqs_queue.live_dlq.name
-    refine_dlq = aws_sqs_queue.refine_dlq.name
+    live_dlq   = var.queues.live_dlq.name
+    refine_dlq = var.queues.refine_dlq.name
   }
 }
 
@@ -58,27 +58,27 @@ locals {
   dashboard_widgets = [
     {
       title   = "Live pictures (per 5 min)"
-      metrics = [for name in ["PicturesProcessed", "PicturesRejected", "PicturesFailed"] : [var.metrics_namespace, name, "service", local.live_service]]
+      metrics = [for name in ["PicturesProcessed", "PicturesRejected", "PicturesFailed"] : [var.operations.metrics_namespace, name, "service", local.live_service]]
     },
     {
       title = "Persons and plates blurred (per 5 min)"
       metrics = concat(
-        [for name in ["PersonsBlurred", "PlatesBlurred"] : [var.metrics_namespace, name, "service", local.live_service, { label = "live ${name}" }]],
-        [for name in ["PersonsBlurred", "PlatesBlurred"] : [var.metrics_namespace, name, "service", local.worker_service, { label = "refine ${name}" }]],
+        [for name in ["PersonsBlurred", "PlatesBlurred"] : [var.operations.metrics_namespace, name, "service", local.live_service, { label = "live ${name}" }]],
+        [for name in ["PersonsBlurred", "PlatesBlurred"] : [var.operations.metrics_namespace, name, "service", local.worker_service, { label = "refine ${name}" }]],
       )
     },
     {
       title = "Refinement (per 5 min)"
       metrics = [
-        [var.metrics_namespace, "PicturesRefined", "service", local.worker_service, { label = "refined" }],
-        [var.metrics_namespace, "PicturesFailed", "service", local.worker_service, { label = "refine failures" }],
-        [var.metrics_namespace, "ModelRunningMinutes", "service", var.function_names["model_reconciler"], { label = "model running minutes" }],
+        [var.operations.metrics_namespace, "PicturesRefined", "service", local.worker_service, { label = "refined" }],
+        [var.operations.metrics_namespace, "PicturesFailed", "service", local.worker_service, { label = "refine failures" }],
+        [var.operations.metrics_namespace, "ModelRunningMinutes", "service", var.function_names["model_reconciler"], { label = "model running minutes" }],
       ]
     },
     {
       title = "Queues (messages visible)"
       metrics = [
-        for key, queue in { refine = aws_sqs_queue.refine.name, live_dlq = aws_sqs_queue.live_dlq.name, refine_dlq = aws_sqs_queue.refine_dlq.name } :
+        for key, queue in { refine = var.queues.refine.name, live_dlq = var.queues.live_dlq.name, refine_dlq = var.queues.refine_dlq.name } :
         ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", queue, { label = key, stat = "Maximum" }]
       ]
     },

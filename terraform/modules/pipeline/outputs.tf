@@ -8,36 +8,6 @@ output "function_names" {
   value       = { for key, fn in local.all_functions : key => fn.function_name }
 }
 
-output "log_group_arns" {
-  description = "Log group ARN per function."
-  value       = { for key, group in aws_cloudwatch_log_group.this : key => group.arn }
-}
-
-output "live_dlq_arn" {
-  description = "ARN of live_blur's failure queue."
-  value       = aws_sqs_queue.live_dlq.arn
-}
-
-output "refine_queue_arn" {
-  description = "ARN of the refine queue."
-  value       = aws_sqs_queue.refine.arn
-}
-
-output "refine_queue_url" {
-  description = "URL of the refine queue."
-  value       = aws_sqs_queue.refine.url
-}
-
-output "refine_dlq_arn" {
-  description = "ARN of the refine dead-letter queue."
-  value       = aws_sqs_queue.refine_dlq.arn
-}
-
-output "refine_mapping_arn" {
-  description = "ARN of the refine queue's event source mapping."
-  value       = aws_lambda_event_source_mapping.refine.arn
-}
-
 output "refine_mapping_uuid" {
   description = "UUID of the refine queue's event source mapping (REFINE_MAPPING_UUID)."
   value       = aws_lambda_event_source_mapping.refine.uuid
@@ -51,6 +21,11 @@ output "raw_notification" {
     prefix       = one(aws_s3_bucket_notification.raw.lambda_function).filter_prefix
     suffix       = one(aws_s3_bucket_notification.raw.lambda_function).filter_suffix
   }
+}
+
+output "reconciler_mapping_policy" {
+  description = "model_reconciler's policy (JSON) on the refine mapping; for review and tests."
+  value       = aws_iam_role_policy.reconciler_mapping.policy
 }
 
 output "dashboard_name" {

@@ -5,19 +5,19 @@ resource "aws_lambda_permission" "raw_bucket_invokes_live" {
   action         = "lambda:InvokeFunction"
   function_name  = aws_lambda_function.this["live_blur"].function_name
   principal      = "s3.amazonaws.com"
-  source_arn     = var.raw_bucket_arn
+  source_arn     = var.storage.raw_bucket_arn
   source_account = local.account_id
 }
 
 resource "aws_s3_bucket_notification" "raw" {
-  bucket = var.raw_bucket_name
+  bucket = var.storage.raw_bucket_name
 
   lambda_function {
     id                  = "live-blur"
     lambda_function_arn = aws_lambda_function.this["live_blur"].arn
     events              = ["s3:ObjectCreated:*"]
-    filter_prefix       = var.raw_notification_filter.prefix != "" ? var.raw_notification_filter.prefix : null
-    filter_suffix       = var.raw_notification_filter.suffix != "" ? var.raw_notification_filter.suffix : null
+    filter_prefix       = var.live.notification_filter.prefix != "" ? var.live.notification_filter.prefix : null
+    filter_suffix       = var.live.notification_filter.suffix != "" ? var.live.notification_filter.suffix : null
   }
 
   # S3 checks that it may invoke the function when the notification is written.

@@ -1,6 +1,24 @@
 # One role per function, each with one inline policy that lists exactly what the function
 # does (docs/architecture.md). Resources are ARNs passed in: nothing is "*" unless AWS
 # offers no resource type for the action (DetectLabels).
+#
+# Everything named here exists before the functions (storage, queues, log group names), so
+# this module depends on nothing downstream. The one permission on something made after the
+# functions, model_reconciler's on the refine mapping, is granted in modules/pipeline beside
+# the mapping.
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+
+locals {
+  # The ARN CloudWatch Logs gives a log group (the provider's `arn`, without ":*"), from the
+  # name: the groups are made in modules/pipeline, after the roles.
+  log_group_arns = {
+    for function, name in var.log_group_names : function =>
+    "arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:${name}"
+  }
+}
 
 resource "aws_iam_role" "this" {
   for_each = var.role_names
@@ -21,7 +39,7 @@ resource "aws_iam_role" "this" {
 locals {
   # Statements that several functions share.
   write_logs = {
-    for function, arn in var.log_group_arns : function => {
+    for function, arn in local.log_group_arns : function => {
       Sid      = "WriteOwnLogs"
       Effect   = "Allow"
       Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
@@ -33,26 +51,26 @@ locals {
     Sid      = "UseDataKey"
     Effect   = "Allow"
     Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
-    Resource = var.kms_key_arn
+    Resource = var.resources.kms_key_arn
   }
   read_raw = {
     Sid      = "ReadRawPictures"
     Effect   = "Allow"
     Action   = ["s3:GetObject", "s3:GetObjectVersion"] # GetObject also covers HeadObject
-    Resource = "${var.raw_bucket_arn}/*"
+    Resource = "${var.resources.raw_bucket_arn}/*"
   }
   tell_missing_raw = {
     # Without ListBucket, S3 answers 403 for a missing key; with it, 404 (state RAW_MISSING).
     Sid      = "TellMissingRawPictures"
     Effect   = "Allow"
     Action   = "s3:ListBucket"
-    Resource = var.raw_bucket_arn
+    Resource = var.resources.raw_bucket_arn
   }
   write_blurred = {
     Sid      = "WriteBlurredPictures"
     Effect   = "Allow"
     Action   = "s3:PutObject"
-    Resource = "${var.blurred_bucket_arn}/*"
+    Resource = "${var.resources.blurred_bucket_arn}/*"
   }
 
   policies = {
@@ -73,7 +91,7 @@ locals {
           Sid      = "RecordState"
           Effect   = "Allow"
           Action   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
-          Resource = var.state_table_arn
+          Resource = var.resources.state_table_arn
         },
         local.use_key,
         {
@@ -81,7 +99,7 @@ locals {
           Sid      = "DeadLetterFailures"
           Effect   = "Allow"
           Action   = "sqs:SendMessage"
-          Resource = var.live_dlq_arn
+          Resource = var.resources.live_dlq_arn
         },
         local.write_logs["live_blur"],
       ]
@@ -94,32 +112,32 @@ locals {
           Sid      = "ListCaptureDay"
           Effect   = "Allow"
           Action   = "dynamodb:Query"
-          Resource = var.capture_day_index_arn
+          Resource = var.resources.capture_day_index_arn
         },
         {
           Sid      = "RecordRun"
           Effect   = "Allow"
           Action   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
-          Resource = var.state_table_arn
+          Resource = var.resources.state_table_arn
         },
         local.use_key,
         {
           Sid      = "QueuePictures"
           Effect   = "Allow"
           Action   = ["sqs:SendMessage", "sqs:GetQueueAttributes"]
-          Resource = var.refine_queue_arn
+          Resource = var.resources.refine_queue_arn
         },
         {
           Sid      = "StartModel"
           Effect   = "Allow"
           Action   = "rekognition:StartProjectVersion"
-          Resource = var.model_version_arn
+          Resource = var.model.version_arn
         },
         {
           Sid      = "WatchModel"
           Effect   = "Allow"
           Action   = "rekognition:DescribeProjectVersions"
-          Resource = var.model_project_arn
+          Resource = var.model.project_arn
         },
         local.write_logs["refine_schedule"],
       ]
@@ -132,7 +150,7 @@ locals {
           Sid      = "DetectWithModel"
           Effect   = "Allow"
           Action   = "rekognition:DetectCustomLabels"
-          Resource = var.model_version_arn
+          Resource = var.model.version_arn
         },
         local.read_raw,
         local.tell_missing_raw,
@@ -141,7 +159,7 @@ locals {
           Sid      = "RecordState"
           Effect   = "Allow"
           Action   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
-          Resource = var.state_table_arn
+          Resource = var.resources.state_table_arn
         },
         local.use_key,
         {
@@ -149,7 +167,7 @@ locals {
           Sid      = "ConsumeRefineQueue"
           Effect   = "Allow"
           Action   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
-          Resource = var.refine_queue_arn
+          Resource = var.resources.refine_queue_arn
         },
         local.write_logs["refine_worker"],
       ]
@@ -162,44 +180,32 @@ locals {
           Sid      = "WatchModel"
           Effect   = "Allow"
           Action   = "rekognition:DescribeProjectVersions"
-          Resource = var.model_project_arn
+          Resource = var.model.project_arn
         },
         {
           # Start: when the schedule could not (a model still STOPPING), the reconciler does.
           Sid      = "StartAndStopModel"
           Effect   = "Allow"
           Action   = ["rekognition:StartProjectVersion", "rekognition:StopProjectVersion"]
-          Resource = var.model_version_arn
+          Resource = var.model.version_arn
         },
         {
           Sid      = "WatchQueue"
           Effect   = "Allow"
           Action   = "sqs:GetQueueAttributes"
-          Resource = var.refine_queue_arn
+          Resource = var.resources.refine_queue_arn
         },
         {
           # DeleteItem: a finished model session's item is removed (RunTable.end_session).
           Sid      = "RecordRun"
           Effect   = "Allow"
           Action   = ["dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
-          Resource = var.state_table_arn
+          Resource = var.resources.state_table_arn
         },
         local.use_key,
         local.write_logs["model_reconciler"],
       ]
     }
-  }
-
-  # Its own policy: it names the mapping, and the mapping can only exist once the worker's
-  # role (above) is in place. Keeping it apart keeps the dependency graph acyclic.
-  reconciler_mapping_policy = {
-    Version = "2012-10-17"
-    Statement = [{
-      Sid      = "SwitchRefineMapping"
-      Effect   = "Allow"
-      Action   = ["lambda:GetEventSourceMapping", "lambda:UpdateEventSourceMapping"]
-      Resource = var.refine_mapping_arn
-    }]
   }
 }
 
@@ -209,10 +215,4 @@ resource "aws_iam_role_policy" "this" {
   name   = "least-privilege"
   role   = aws_iam_role.this[each.key].id
   policy = jsonencode(each.value)
-}
-
-resource "aws_iam_role_policy" "reconciler_mapping" {
-  name   = "switch-refine-mapping"
-  role   = aws_iam_role.this["model_reconciler"].id
-  policy = jsonencode(local.reconciler_mapping_policy)
 }

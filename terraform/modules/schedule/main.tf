@@ -6,8 +6,8 @@ data "aws_caller_identity" "current" {}
 
 locals {
   targets = {
-    refine_schedule  = var.refine_schedule_function_arn
-    model_reconciler = var.model_reconciler_function_arn
+    refine_schedule  = var.function_arns.refine_schedule
+    model_reconciler = var.function_arns.model_reconciler
   }
 }
 
@@ -51,8 +51,8 @@ resource "aws_scheduler_schedule" "refine" {
   #checkov:skip=CKV_AWS_297: the schedule's payload is only its own scheduled time; a customer-managed key would protect nothing
   name                         = "refine-daily"
   group_name                   = aws_scheduler_schedule_group.this.name
-  schedule_expression          = var.refine_schedule_expression
-  schedule_expression_timezone = var.refine_schedule_time_zone
+  schedule_expression          = var.schedules.refine_expression
+  schedule_expression_timezone = var.schedules.refine_time_zone
 
   flexible_time_window {
     mode = "OFF"
@@ -67,7 +67,7 @@ resource "aws_scheduler_schedule" "refine" {
     input = "{\"scheduled_time\":\"<aws.scheduler.scheduled-time>\"}"
 
     retry_policy {
-      maximum_retry_attempts = var.retry_attempts
+      maximum_retry_attempts = var.schedules.refine_retry_attempts
     }
   }
 }
@@ -76,7 +76,7 @@ resource "aws_scheduler_schedule" "reconcile" {
   #checkov:skip=CKV_AWS_297: the schedule's payload is an empty JSON object; a customer-managed key would protect nothing
   name                = "reconcile-model"
   group_name          = aws_scheduler_schedule_group.this.name
-  schedule_expression = var.reconciler_schedule_expression
+  schedule_expression = var.schedules.reconciler_expression
 
   flexible_time_window {
     mode = "OFF"

@@ -20,70 +20,24 @@ variable "role_name" {
   }
 }
 
-variable "refine_schedule_function_arn" {
-  description = "ARN of refine_schedule (daily)."
-  type        = string
-  nullable    = false
-
-  validation {
-    condition     = startswith(var.refine_schedule_function_arn, "arn:")
-    error_message = "refine_schedule_function_arn must be an ARN (arn:...)."
-  }
+variable "function_arns" {
+  description = "ARNs of the two scheduled functions: refine_schedule (daily) and model_reconciler (rate)."
+  type = object({
+    refine_schedule  = string
+    model_reconciler = string
+  })
+  nullable = false
 }
 
-variable "model_reconciler_function_arn" {
-  description = "ARN of model_reconciler (every minute by default)."
-  type        = string
-  nullable    = false
-
-  validation {
-    condition     = startswith(var.model_reconciler_function_arn, "arn:")
-    error_message = "model_reconciler_function_arn must be an ARN (arn:...)."
-  }
-}
-
-variable "refine_schedule_expression" {
-  description = "When the daily refinement starts: an EventBridge Scheduler cron() expression, read in refine_schedule_time_zone."
-  type        = string
-  default     = "cron(30 2 * * ? *)"
-
-  validation {
-    condition     = can(regex("^cron\\(.+\\)$", var.refine_schedule_expression))
-    error_message = "refine_schedule_expression must be a cron(...) expression, e.g. cron(30 2 * * ? *)."
-  }
-}
-
-variable "refine_schedule_time_zone" {
-  description = "IANA time zone of refine_schedule_expression (daylight saving time is followed)."
-  type        = string
-  default     = "UTC"
-
-  validation {
-    condition     = can(regex("^(UTC|[A-Za-z]+(/[A-Za-z0-9_+-]+)+)$", var.refine_schedule_time_zone))
-    error_message = "refine_schedule_time_zone must be UTC or an IANA zone such as Europe/Paris."
-  }
-}
-
-variable "reconciler_schedule_expression" {
-  description = "How often model_reconciler runs: rate(...) expression."
-  type        = string
-  default     = "rate(1 minute)"
-
-  validation {
-    condition     = can(regex("^rate\\(([1-9][0-9]*) (minute|minutes|hour|hours)\\)$", var.reconciler_schedule_expression))
-    error_message = "reconciler_schedule_expression must be rate(N minute[s]) or rate(N hour[s]), e.g. rate(1 minute)."
-  }
-}
-
-variable "retry_attempts" {
-  description = "How often the scheduler retries an invocation that Lambda refused (throttled, for instance)."
-  type        = number
-  default     = 2
-
-  validation {
-    condition     = var.retry_attempts >= 0 && var.retry_attempts <= 185
-    error_message = "retry_attempts must be between 0 and 185."
-  }
+variable "schedules" {
+  description = "refine_expression (cron) read in refine_time_zone, refine_retry_attempts, reconciler_expression (rate): the stack's refine_schedule_expression, capture_time_zone, refine_schedule_retry_attempts, reconciler_schedule_expression, validated in terraform/variables.tf."
+  type = object({
+    refine_expression     = string
+    refine_time_zone      = string
+    refine_retry_attempts = number
+    reconciler_expression = string
+  })
+  nullable = false
 }
 
 variable "tags" {

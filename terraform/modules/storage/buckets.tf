@@ -4,9 +4,9 @@
 locals {
   buckets = {
     # Raw pictures are personal data: they live only as long as the refinement needs them.
-    raw = { name = var.raw_bucket_name, expiration_days = var.raw_expiration_days }
+    raw = { name = var.names.raw_bucket, expiration_days = var.settings.raw_expiration_days }
     # Blurred pictures are the product: current versions are kept.
-    blurred = { name = var.blurred_bucket_name, expiration_days = null }
+    blurred = { name = var.names.blurred_bucket, expiration_days = null }
   }
 }
 
@@ -17,7 +17,7 @@ resource "aws_s3_bucket" "this" {
   for_each = local.buckets
 
   bucket        = each.value.name
-  force_destroy = var.force_destroy
+  force_destroy = var.settings.force_destroy
 
   tags = var.tags
 }
@@ -105,7 +105,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
     }
 
     noncurrent_version_expiration {
-      noncurrent_days = var.noncurrent_version_expiration_days
+      noncurrent_days = var.settings.noncurrent_version_expiration_days
     }
 
     abort_incomplete_multipart_upload {

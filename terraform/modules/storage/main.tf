@@ -12,9 +12,9 @@ locals {
 }
 
 resource "aws_kms_key" "this" {
-  description             = "camblur: pictures, blur state, logs and Lambda environments (${var.kms_alias_name})"
+  description             = "camblur: pictures, blur state, logs and Lambda environments (${var.names.kms_alias})"
   enable_key_rotation     = true
-  deletion_window_in_days = var.kms_deletion_window_days
+  deletion_window_in_days = var.settings.kms_deletion_window_days
 
   # Key policies always say Resource "*": it means "this key".
   policy = jsonencode({
@@ -38,7 +38,7 @@ resource "aws_kms_key" "this" {
         Resource  = "*"
         Condition = {
           ArnLike = {
-            "kms:EncryptionContext:aws:logs:arn" = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${var.log_group_name_prefix}*"
+            "kms:EncryptionContext:aws:logs:arn" = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${var.names.log_group_prefix}*"
           }
         }
       },
@@ -49,6 +49,6 @@ resource "aws_kms_key" "this" {
 }
 
 resource "aws_kms_alias" "this" {
-  name          = var.kms_alias_name
+  name          = var.names.kms_alias
   target_key_id = aws_kms_key.this.key_id
 }

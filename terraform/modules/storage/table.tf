@@ -6,11 +6,11 @@ locals {
 }
 
 resource "aws_dynamodb_table" "this" {
-  name                        = var.state_table_name
+  name                        = var.names.state_table
   billing_mode                = "PAY_PER_REQUEST"
   hash_key                    = "pk"
   range_key                   = "sk"
-  deletion_protection_enabled = var.deletion_protection
+  deletion_protection_enabled = var.settings.deletion_protection
 
   attribute {
     name = "pk"

@@ -1,0 +1,25 @@
+variable "names" {
+  description = "Queue names: live_dlq (live_blur's failures), refine, refine_dlq."
+  type = object({
+    live_dlq   = string
+    refine     = string
+    refine_dlq = string
+  })
+  nullable = false
+}
+
+variable "refine" {
+  description = "The refine queue's consumer timeout (refine_worker's, in seconds) and the receives before a message is dead-lettered. Validated in terraform/variables.tf."
+  type = object({
+    consumer_timeout_seconds = number
+    max_receive_count        = number
+  })
+  nullable = false
+}
+
+variable "tags" {
+  description = "Tags for every queue."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
