@@ -129,6 +129,17 @@ run "policies_are_least_privilege" {
     ])
     error_message = "live_blur writes the blurred bucket only (never the raw one: no trigger loop)."
   }
+
+  assert {
+    condition = alltrue(flatten([
+      for function in keys(var.role_names) : [
+        for statement in jsondecode(aws_iam_role_policy.this[function].policy).Statement :
+        !anytrue([for action in flatten([statement.Action]) : startswith(action, "s3:Delete")]) ||
+        (function == "live_blur" && statement.Resource == "${var.resources.blurred_bucket_arn}/*")
+      ]
+    ]))
+    error_message = "Only live_blur deletes, and only blurred copies (a removed raw picture's): no function deletes raw pictures."
+  }
 }
 
 run "role_names_need_all_four_functions" {

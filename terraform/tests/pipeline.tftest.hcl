@@ -104,10 +104,10 @@ run "wiring" {
     condition = (
       one(aws_s3_bucket_notification.raw.lambda_function).filter_prefix == "cameras/" &&
       one(aws_s3_bucket_notification.raw.lambda_function).filter_suffix == ".jpg" &&
-      one(aws_s3_bucket_notification.raw.lambda_function).events == toset(["s3:ObjectCreated:*"]) &&
+      one(aws_s3_bucket_notification.raw.lambda_function).events == toset(["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]) &&
       one(aws_s3_bucket_notification.raw.lambda_function).lambda_function_arn == aws_lambda_function.this["live_blur"].arn
     )
-    error_message = "New raw objects matching the filter must invoke live_blur."
+    error_message = "New and removed raw objects matching the filter must invoke live_blur."
   }
 
   assert {

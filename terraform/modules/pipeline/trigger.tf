@@ -1,4 +1,5 @@
-# New raw picture -> live_blur. Keys arrive URL-encoded in the event (the handler decodes).
+# New or removed raw picture -> live_blur (a removal takes the blurred copy down). Keys arrive
+# URL-encoded in the event (the handler decodes).
 
 resource "aws_lambda_permission" "raw_bucket_invokes_live" {
   statement_id   = "AllowRawBucketNotifications"
@@ -15,7 +16,7 @@ resource "aws_s3_bucket_notification" "raw" {
   lambda_function {
     id                  = "live-blur"
     lambda_function_arn = aws_lambda_function.this["live_blur"].arn
-    events              = ["s3:ObjectCreated:*"]
+    events              = ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
     filter_prefix       = var.live.notification_filter.prefix != "" ? var.live.notification_filter.prefix : null
     filter_suffix       = var.live.notification_filter.suffix != "" ? var.live.notification_filter.suffix : null
   }

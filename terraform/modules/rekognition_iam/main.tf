@@ -88,6 +88,19 @@ locals {
         local.tell_missing_raw,
         local.write_blurred,
         {
+          # A removed raw picture takes every version of its blurred copy with it.
+          Sid      = "RemoveBlurredPictures"
+          Effect   = "Allow"
+          Action   = ["s3:DeleteObject", "s3:DeleteObjectVersion"]
+          Resource = "${var.resources.blurred_bucket_arn}/*"
+        },
+        {
+          Sid      = "ListBlurredVersions"
+          Effect   = "Allow"
+          Action   = "s3:ListBucketVersions"
+          Resource = var.resources.blurred_bucket_arn
+        },
+        {
           Sid      = "RecordState"
           Effect   = "Allow"
           Action   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
