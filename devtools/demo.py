@@ -3,7 +3,7 @@
     python -m devtools.demo [--output demo-output] [--model-start-seconds 3] [--keep-running]
                             [--var NAME=VALUE ...]
 
-1. starts the embedded AWS endpoint (moto server, devtools/embedded_aws.py) and the local
+1. starts the embedded AWS endpoint (moto server, localaws/embedded.py) and the local
    Rekognition endpoint (devtools/local_rekognition.py), both on 127.0.0.1;
 2. deploys environments/local with its real Terraform (from a private copy of terraform/ and
    environments/local/, so its state and .terraform/ never meet those of `make up` or the
@@ -48,8 +48,8 @@ from zoneinfo import ZoneInfo
 
 from devtools import contact_sheet, samples
 from devtools.deliver import AsyncOutcome, Delivery, Schedule, WiringError, function_name
-from devtools.embedded_aws import embedded_aws, terraform_cli_config
 from devtools.local_rekognition import LocalRekognition
+from localaws.embedded import embedded_aws, terraform_cli_config
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACT = ROOT / "dist" / "camblur-lambda.zip"

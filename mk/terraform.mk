@@ -106,12 +106,12 @@ NEEDS_AWS = $(if $(filter-out local,$(ENV)),$(if $(EMBEDDED),,yes))
 .PHONY: plan
 plan: env-guard $(if $(NEEDS_AWS),aws-credentials) tf-cli-config $(if $(NO_BUILD),,build) ## Plan ENV=dev|prod|local and save it for deploy (EMBEDDED=1: dev/prod against the embedded endpoint)
 ifeq ($(ENV),local)
-	@url=$$($(PY) -m devtools.embedded_aws url) || { echo "environments/local needs the embedded endpoint: make up" >&2; exit 3; }; \
+	@url=$$($(PY) -m localaws.embedded url) || { echo "environments/local needs the embedded endpoint: make up" >&2; exit 3; }; \
 	export TF_VAR_aws_endpoint_url=$$url TF_VAR_lambda_zip_path=$(CURDIR)/$(LAMBDA_ZIP); \
 	$(TERRAFORM) -chdir=$(ENV_DIR) init -input=false >/dev/null && \
 	$(TERRAFORM) -chdir=$(ENV_DIR) plan -input=false -out=$(PLAN_FILE)
 else ifneq ($(EMBEDDED),)
-	@url=$$($(PY) -m devtools.embedded_aws start); \
+	@url=$$($(PY) -m localaws.embedded start); \
 	$(PY) -c "import boto3, sys; boto3.client('s3', endpoint_url=sys.argv[1], region_name='eu-west-1', aws_access_key_id='test', aws_secret_access_key='test').create_bucket(Bucket='camblur-embedded-state', CreateBucketConfiguration={'LocationConstraint': 'eu-west-1'})" $$url 2>/dev/null || true; \
 	echo "Planning environments/$(ENV) against the embedded endpoint $$url (not AWS); nothing is saved for deploy."; \
 	$(EMBEDDED_ENV) $(TERRAFORM) -chdir=$(ENV_DIR) init -input=false -reconfigure \
@@ -132,14 +132,14 @@ deploy: env-guard $(if $(NEEDS_AWS),aws-credentials) tf-cli-config build ## Buil
 	@$(MAKE) plan ENV=$(ENV) NO_BUILD=1
 	@if [ "$(ENV)" != local ] && [ -z "$(AUTO_APPROVE)" ]; then \
 	  read -r -p "Apply this plan to $(ENV)? Type yes: " answer && [ "$$answer" = yes ] || { echo "Not applied." >&2; exit 1; }; fi
-	@if [ "$(ENV)" = local ]; then export TF_VAR_aws_endpoint_url=$$($(PY) -m devtools.embedded_aws url); fi; \
+	@if [ "$(ENV)" = local ]; then export TF_VAR_aws_endpoint_url=$$($(PY) -m localaws.embedded url); fi; \
 	$(TERRAFORM) -chdir=$(ENV_DIR) apply -input=false $(PLAN_FILE) && rm -f $(ENV_DIR)/$(PLAN_FILE)
 
 .PHONY: destroy
 destroy: env-guard $(if $(NEEDS_AWS),aws-credentials) tf-cli-config ## Destroy ENV=... (asks for confirmation except for local)
 	@test -z "$(EMBEDDED)" || { echo "EMBEDDED=1 only plans" >&2; exit 2; }
 ifeq ($(ENV),local)
-	@url=$$($(PY) -m devtools.embedded_aws url) || { echo "embedded endpoint not running: nothing to destroy" >&2; exit 0; }; \
+	@url=$$($(PY) -m localaws.embedded url) || { echo "embedded endpoint not running: nothing to destroy" >&2; exit 0; }; \
 	TF_VAR_aws_endpoint_url=$$url TF_VAR_lambda_zip_path=$(CURDIR)/$(LAMBDA_ZIP) \
 	$(TERRAFORM) -chdir=$(ENV_DIR) destroy -input=false -auto-approve
 else
@@ -151,9 +151,9 @@ endif
 .PHONY: up
 up: setup tf-cli-config build ## Start the embedded AWS endpoint and deploy environments/local to it
 	@set -e; \
-	if ! $(PY) -m devtools.embedded_aws url >/dev/null 2>&1; then \
+	if ! $(PY) -m localaws.embedded url >/dev/null 2>&1; then \
 	  rm -f environments/local/terraform.tfstate environments/local/terraform.tfstate.backup; fi; \
-	url=$$($(PY) -m devtools.embedded_aws start); \
+	url=$$($(PY) -m localaws.embedded start); \
 	export TF_VAR_aws_endpoint_url=$$url TF_VAR_lambda_zip_path=$(CURDIR)/$(LAMBDA_ZIP); \
 	$(TERRAFORM) -chdir=environments/local init -input=false >/dev/null; \
 	$(TERRAFORM) -chdir=environments/local apply -input=false -auto-approve; \
@@ -164,7 +164,7 @@ up: setup tf-cli-config build ## Start the embedded AWS endpoint and deploy envi
 .PHONY: down
 down: setup tf-cli-config ## Destroy environments/local and stop the embedded AWS endpoint
 	@$(MAKE) destroy ENV=local
-	@$(PY) -m devtools.embedded_aws stop
+	@$(PY) -m localaws.embedded stop
 	@rm -f environments/local/terraform.tfstate environments/local/terraform.tfstate.backup
 
 # ---------------------------------------------------------------- static checks and tests

@@ -2,9 +2,9 @@
 
 CLI (what `make up` / `make down` use; pid and port are kept under .embedded-aws/):
 
-    python -m devtools.embedded_aws start   # prints the endpoint URL
-    python -m devtools.embedded_aws url     # prints it again, exits 1 when not running
-    python -m devtools.embedded_aws stop
+    python -m localaws.embedded start   # prints the endpoint URL
+    python -m localaws.embedded url     # prints it again, exits 1 when not running
+    python -m localaws.embedded stop
 
 Python (tests):
 
@@ -176,7 +176,7 @@ def _spawn(state_dir: Path, detach: bool) -> tuple[subprocess.Popen[bytes], int]
     command = [
         sys.executable,
         "-m",
-        "devtools.embedded_aws",
+        "localaws.embedded",
         "serve",
         "--host",
         HOST,
@@ -327,7 +327,7 @@ def terraform_cli_config(mirror: str = "/opt/tf-plugins", path: Path | None = No
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m devtools.embedded_aws", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m localaws.embedded", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("start", help="start the shared endpoint (if needed) and print its URL")
     commands.add_parser("stop", help="stop the shared endpoint")
