@@ -52,6 +52,40 @@ SETTINGS = (
 DETECT_LABELS_TIERS = "1000000:0.001,4000000:0.0008,30000000:0.0006,inf:0.00025"
 
 
+# Options of the estimate: (flag, default, help); the type is the default's.
+WORKLOAD: tuple[tuple[str, Any, str | None], ...] = (
+    ("--picture-mb", 0.5, "raw and blurred picture size"),
+    ("--live-seconds", 0.8, "live_blur duration per picture"),
+    ("--worker-seconds", 0.45, "refine_worker duration per picture, backoff included"),
+    (
+        "--pictures-per-second-per-unit",
+        5.0,
+        "T: Custom Labels throughput per inference unit (not published: measure)",
+    ),
+    ("--model-start-minutes", 10.0, "S: StartProjectVersion to RUNNING"),
+    ("--model-stop-minutes", 1.0, "StopProjectVersion to STOPPED"),
+    ("--mapping-enabling-minutes", 0.5, None),
+    ("--blurred-retention-days", 30.0, "how long blurred pictures are kept"),
+    ("--log-kb-per-picture", 2.0, None),
+    ("--seed-model-hours", 1.0, "the seed article's Custom Labels hours a day"),
+    ("--seed-inference-units", 1, None),
+)
+PRICES: tuple[tuple[str, Any, str | None], ...] = (
+    ("--detect-labels-tiers", DETECT_LABELS_TIERS, "monthly images:price per image, ..."),
+    ("--custom-labels-hour-price", 4.0, "per inference-unit hour"),
+    ("--lambda-gb-second-price", 0.0000133334, "arm64"),
+    ("--lambda-request-price", 0.20, "per million"),
+    ("--s3-put-price", 0.005, "per 1,000 PUT"),
+    ("--s3-get-price", 0.0004, "per 1,000 GET"),
+    ("--s3-gb-month-price", 0.023, None),
+    ("--dynamodb-write-price", 0.625, "per million write units"),
+    ("--dynamodb-read-price", 0.125, "per million read units"),
+    ("--dynamodb-gb-month-price", 0.25, None),
+    ("--sqs-request-price", 0.40, "per million"),
+    ("--logs-gb-price", 0.50, "ingestion per GB"),
+)
+
+
 class CostError(Exception):
     """A wrong argument or an unreadable configuration: printed, exit code 2."""
 
@@ -305,65 +339,10 @@ def parser() -> argparse.ArgumentParser:
         "--interval-minutes", type=float, default=5.0, help="one picture per camera every ..."
     )
     p.add_argument("--days-per-month", type=float, default=30.42)
-    w = p.add_argument_group("workload assumptions")
-    w.add_argument("--picture-mb", type=float, default=0.5, help="raw and blurred picture size")
-    w.add_argument("--live-seconds", type=float, default=0.8, help="live_blur duration per picture")
-    w.add_argument(
-        "--worker-seconds",
-        type=float,
-        default=0.45,
-        help="refine_worker duration per picture, backoff included",
-    )
-    w.add_argument(
-        "--pictures-per-second-per-unit",
-        type=float,
-        default=5.0,
-        help="T: Custom Labels throughput per inference unit (not published: measure)",
-    )
-    w.add_argument(
-        "--model-start-minutes", type=float, default=10.0, help="S: StartProjectVersion to RUNNING"
-    )
-    w.add_argument(
-        "--model-stop-minutes", type=float, default=1.0, help="StopProjectVersion to STOPPED"
-    )
-    w.add_argument("--mapping-enabling-minutes", type=float, default=0.5)
-    w.add_argument(
-        "--blurred-retention-days",
-        type=float,
-        default=30.0,
-        help="how long blurred pictures are kept",
-    )
-    w.add_argument("--log-kb-per-picture", type=float, default=2.0)
-    w.add_argument(
-        "--seed-model-hours",
-        type=float,
-        default=1.0,
-        help="the seed article's Custom Labels hours a day",
-    )
-    w.add_argument("--seed-inference-units", type=int, default=1)
-    pr = p.add_argument_group("prices (USD)")
-    pr.add_argument(
-        "--detect-labels-tiers",
-        default=DETECT_LABELS_TIERS,
-        help="monthly images:price per image, ...",
-    )
-    pr.add_argument(
-        "--custom-labels-hour-price", type=float, default=4.0, help="per inference-unit hour"
-    )
-    pr.add_argument("--lambda-gb-second-price", type=float, default=0.0000133334, help="arm64")
-    pr.add_argument("--lambda-request-price", type=float, default=0.20, help="per million")
-    pr.add_argument("--s3-put-price", type=float, default=0.005, help="per 1,000 PUT")
-    pr.add_argument("--s3-get-price", type=float, default=0.0004, help="per 1,000 GET")
-    pr.add_argument("--s3-gb-month-price", type=float, default=0.023)
-    pr.add_argument(
-        "--dynamodb-write-price", type=float, default=0.625, help="per million write units"
-    )
-    pr.add_argument(
-        "--dynamodb-read-price", type=float, default=0.125, help="per million read units"
-    )
-    pr.add_argument("--dynamodb-gb-month-price", type=float, default=0.25)
-    pr.add_argument("--sqs-request-price", type=float, default=0.40, help="per million")
-    pr.add_argument("--logs-gb-price", type=float, default=0.50, help="ingestion per GB")
+    for title, options in (("workload assumptions", WORKLOAD), ("prices (USD)", PRICES)):
+        group = p.add_argument_group(title)
+        for flag, default, help_text in options:
+            group.add_argument(flag, type=type(default), default=default, help=help_text)
     r = p.add_argument_group("recorded runs")
     r.add_argument(
         "--runs-table", help="print what each run of the last days cost, from this state table"
