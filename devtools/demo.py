@@ -39,7 +39,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
 from pathlib import Path
@@ -195,33 +195,19 @@ class Terraform:
 
 @dataclass(frozen=True)
 class Deployment:
-    """What Terraform deployed, from its outputs."""
+    """What Terraform deployed, from the outputs of environments/local."""
 
-    outputs: dict[str, Any]
+    raw_bucket: str
+    blurred_bucket: str
+    state_table: str
+    functions: dict[str, str]
+    refine_queue_url: str
+    refine_mapping_uuid: str
 
-    @property
-    def raw_bucket(self) -> str:
-        return str(self.outputs["raw_bucket"])
-
-    @property
-    def blurred_bucket(self) -> str:
-        return str(self.outputs["blurred_bucket"])
-
-    @property
-    def state_table(self) -> str:
-        return str(self.outputs["state_table"])
-
-    @property
-    def functions(self) -> dict[str, str]:
-        return dict(self.outputs["function_names"])
-
-    @property
-    def refine_queue_url(self) -> str:
-        return str(self.outputs["refine_queue_url"])
-
-    @property
-    def refine_mapping_uuid(self) -> str:
-        return str(self.outputs["refine_mapping_uuid"])
+    @classmethod
+    def from_outputs(cls, outputs: dict[str, Any]) -> Deployment:
+        names = {f.name: f.name for f in fields(cls)} | {"functions": "function_names"}
+        return cls(**{name: outputs[output] for name, output in names.items()})
 
 
 class LocalEnvironment:
@@ -300,7 +286,7 @@ class LocalEnvironment:
         )
         started = time.monotonic()
         self.terraform.apply()
-        self.deployment = Deployment(self.terraform.outputs())
+        self.deployment = Deployment.from_outputs(self.terraform.outputs())
         self.report(
             f"deployed in {time.monotonic() - started:.0f} s: {self._describe_deployment()}"
         )
