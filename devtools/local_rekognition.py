@@ -311,8 +311,8 @@ class LocalRekognition:
     """The endpoint: `with LocalRekognition(...) as rekognition: rekognition.url`.
 
     `s3` is a boto3 S3 client used for `Image.S3Object` (made from `s3_endpoint_url` when not
-    given). `models`: project version ARNs that exist (stopped); with `auto_register` any
-    well-formed version ARN exists on first use, like a model trained beforehand.
+    given). With `auto_register` any well-formed version ARN exists (stopped) on first use,
+    like a model trained beforehand; otherwise `register_model` makes one exist.
     """
 
     def __init__(
@@ -325,8 +325,6 @@ class LocalRekognition:
         region: str = "eu-west-1",
         model_start_seconds: float = 5.0,
         model_stop_seconds: float = 1.0,
-        model_start_fails: bool = False,
-        models: Iterable[str] = (),
         auto_register: bool = True,
         port: int = 0,
     ) -> None:
@@ -340,13 +338,10 @@ class LocalRekognition:
         self._region = region
         self.model_start_seconds = model_start_seconds
         self.model_stop_seconds = model_stop_seconds
-        self.model_start_fails = model_start_fails
         self._auto_register = auto_register
         self._lock = threading.Lock()
         self._calls: Counter[str] = Counter()
         self._models: dict[str, FakeCustomLabels] = {}
-        for arn in models:
-            self.register_model(arn)
         self._server = ThreadingHTTPServer((HOST, port), _handler_class(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -489,7 +484,6 @@ class LocalRekognition:
                 time.monotonic,
                 start_seconds=self.model_start_seconds,
                 stop_seconds=self.model_stop_seconds,
-                start_fails=self.model_start_fails,
                 labels=self.custom_labels,
             )
         return self._models[arn]

@@ -4,8 +4,7 @@ moto does not implement Custom Labels' start/stop/describe, and its DetectCustom
 the same canned label for every picture. `FakeCustomLabels` is one model (project version) on
 a clock it is given (a test's hand-moved clock, a simulation's, or `time.monotonic`):
 
-- STARTING for `start_seconds` after StartProjectVersion, then RUNNING (or FAILED when
-  `start_fails`); STOPPING for `stop_seconds` after StopProjectVersion, then STOPPED.
+- STARTING for `start_seconds` after StartProjectVersion, then RUNNING; STOPPING for `stop_seconds` after StopProjectVersion, then STOPPED.
 - DetectCustomLabels only while RUNNING (ResourceNotReadyException otherwise, as AWS answers);
   the labels come from the `labels` function. With `pictures_per_second_per_unit` it serves at
   most that many calls per clock second and inference unit and refuses the rest with
@@ -98,7 +97,6 @@ STATUS_MESSAGES = {
     "STARTING": "The model is being started.",
     "RUNNING": "The model is running.",
     "STOPPING": "The model is being stopped.",
-    "FAILED": "The model failed to start.",
 }
 
 
@@ -117,7 +115,6 @@ class FakeCustomLabels:
     clock: Callable[[], float]
     start_seconds: float = 600.0
     stop_seconds: float = 0.0
-    start_fails: bool = False  # STARTING ends in FAILED instead of RUNNING
     pictures_per_second_per_unit: float | None = None  # None: never throttles
     detect_seconds: float = 0.0  # a served call's duration, passed to `advance`
     throttled_seconds: float = 0.0  # a refused call's duration
@@ -145,12 +142,7 @@ class FakeCustomLabels:
         with self._lock:
             now = self.clock()
             if self.status_now == "STARTING" and now >= self._since + self.start_seconds:
-                if self.start_fails:
-                    self._set("FAILED", self._since + self.start_seconds)
-                    self._message = STATUS_MESSAGES["FAILED"]
-                    self._intervals[-1].stopped = self._since
-                else:
-                    self._set("RUNNING", self._since + self.start_seconds)
+                self._set("RUNNING", self._since + self.start_seconds)
             if self.status_now == "STOPPING" and now >= self._since + self.stop_seconds:
                 self._set("STOPPED", self._since + self.stop_seconds)
                 self._intervals[-1].stopped = self._since
@@ -245,7 +237,7 @@ class FakeCustomLabels:
         self._own(params)
         if int(params["MinInferenceUnits"]) < 1:
             raise FakeError("InvalidParameterException", "MinInferenceUnits must be >= 1")
-        if self.status() not in ("STOPPED", "FAILED", "TRAINING_COMPLETED"):
+        if self.status() not in ("STOPPED", "TRAINING_COMPLETED"):
             raise FakeError(
                 "ResourceInUseException",
                 f"The model cannot be started while it is {self.status_now}.",
