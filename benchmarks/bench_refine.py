@@ -4,7 +4,7 @@ A discrete-event simulation on a fake clock drives the real code: RefineSchedule
 RefineWorker and ModelReconciler with their real adapters (ModelControl,
 CustomLabelsDetector, RefineQueue, EventSourceMapping, RunTable). Only the AWS side is fake:
 
-- Custom Labels (devtools.fake_custom_labels): STARTING for S minutes, then RUNNING; each
+- Custom Labels (localaws.custom_labels): STARTING for S minutes, then RUNNING; each
   inference unit serves T DetectCustomLabels calls per second, more are refused with
   ProvisionedThroughputExceededException; STOPPING lasts --stop-seconds. Billed time is
   counted from StartProjectVersion to STOPPED (STARTING and STOPPING included) - AWS bills
@@ -68,8 +68,8 @@ from camblur.observability import logger, metrics
 from camblur.refine.reconciler import ModelReconciler, Pass
 from camblur.refine.schedule import RefineScheduler, ScheduleRequest
 from camblur.refine.worker import RefineWorker
-from devtools.fake_custom_labels import FakeCustomLabels, FakeError, attach
-from devtools.state_table import create_state_table
+from localaws.custom_labels import FakeCustomLabels, FakeError, attach
+from tests.support.aws import create_state_table
 
 REGION = "eu-west-1"
 PROJECT_ARN = "arn:aws:rekognition:eu-west-1:123456789012:project/bench/1700000000000"

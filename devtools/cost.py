@@ -3,10 +3,11 @@
     python -m devtools.cost --env dev --cameras 200 --interval-minutes 5
     python -m devtools.cost --runs-table camblur-dev-state --runs-days 7   # what runs cost
 
-The deployment's settings (inference units, memory, retention, reconciler rate) come from
-Terraform: the stack's defaults in terraform/variables.tf, overridden by what
-environments/<env>/main.tf passes to the stack and by environments/<env>/terraform.tfvars.
-The output names every file it read and where each setting came from.
+The deployment's settings (inference units, memory, retention, reconciler rate) are read with
+python-hcl2 and resolved in Terraform's order (devtools/tfconfig.py): the stack's defaults in
+terraform/variables.tf, overridden by what environments/<env>/main.tf passes to the stack,
+whose `var.<name>` arguments come from environments/<env>/terraform.tfvars or the root's
+defaults. The output names every file it read and where each setting came from.
 
 Prices are inputs, not truths: every one is an option whose default is AWS's public list
 price in us-east-1 when this was written (Rekognition Image group-2 tiers, Custom Labels
@@ -28,12 +29,11 @@ import re
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-STACK_VARIABLES = ROOT / "terraform" / "variables.tf"
-ENVIRONMENTS = ROOT / "environments"
+from devtools import tfconfig
+
+ENVIRONMENTS = tfconfig.ENVIRONMENTS  # a test points it elsewhere
 
 # Settings the estimate reads, with the stack variable that holds each.
 SETTINGS = (
@@ -48,20 +48,42 @@ SETTINGS = (
     "state_ttl_days",
     "reconciler_schedule_expression",
 )
-FALLBACKS: dict[str, Any] = {  # when terraform/variables.tf cannot be read
-    "model_min_inference_units": 1,
-    "model_max_inference_units": 1,
-    "model_max_run_minutes": 240,
-    "live_memory_mb": 1024,
-    "worker_memory_mb": 1024,
-    "refine_batch_size": 5,
-    "raw_expiration_days": 3,
-    "noncurrent_version_expiration_days": 7,
-    "state_ttl_days": 400,
-    "reconciler_schedule_expression": "rate(1 minute)",
-}
 # Rekognition Image group-2 APIs (DetectLabels), per image, by monthly volume.
 DETECT_LABELS_TIERS = "1000000:0.001,4000000:0.0008,30000000:0.0006,inf:0.00025"
+
+
+# Options of the estimate: (flag, default, help); the type is the default's.
+WORKLOAD: tuple[tuple[str, Any, str | None], ...] = (
+    ("--picture-mb", 0.5, "raw and blurred picture size"),
+    ("--live-seconds", 0.8, "live_blur duration per picture"),
+    ("--worker-seconds", 0.45, "refine_worker duration per picture, backoff included"),
+    (
+        "--pictures-per-second-per-unit",
+        5.0,
+        "T: Custom Labels throughput per inference unit (not published: measure)",
+    ),
+    ("--model-start-minutes", 10.0, "S: StartProjectVersion to RUNNING"),
+    ("--model-stop-minutes", 1.0, "StopProjectVersion to STOPPED"),
+    ("--mapping-enabling-minutes", 0.5, None),
+    ("--blurred-retention-days", 30.0, "how long blurred pictures are kept"),
+    ("--log-kb-per-picture", 2.0, None),
+    ("--seed-model-hours", 1.0, "the seed article's Custom Labels hours a day"),
+    ("--seed-inference-units", 1, None),
+)
+PRICES: tuple[tuple[str, Any, str | None], ...] = (
+    ("--detect-labels-tiers", DETECT_LABELS_TIERS, "monthly images:price per image, ..."),
+    ("--custom-labels-hour-price", 4.0, "per inference-unit hour"),
+    ("--lambda-gb-second-price", 0.0000133334, "arm64"),
+    ("--lambda-request-price", 0.20, "per million"),
+    ("--s3-put-price", 0.005, "per 1,000 PUT"),
+    ("--s3-get-price", 0.0004, "per 1,000 GET"),
+    ("--s3-gb-month-price", 0.023, None),
+    ("--dynamodb-write-price", 0.625, "per million write units"),
+    ("--dynamodb-read-price", 0.125, "per million read units"),
+    ("--dynamodb-gb-month-price", 0.25, None),
+    ("--sqs-request-price", 0.40, "per million"),
+    ("--logs-gb-price", 0.50, "ingestion per GB"),
+)
 
 
 class CostError(Exception):
@@ -73,91 +95,34 @@ class Deployment:
     settings: dict[str, Any]
     sources: dict[str, str]
     files: list[str]
-
-
-def load_hcl(path: Path) -> dict[str, Any]:
-    import hcl2
-    from hcl2 import SerializationOptions
-
-    with path.open() as file:
-        return hcl2.load(
-            file,
-            serialization_options=SerializationOptions(
-                strip_string_quotes=True, explicit_blocks=False
-            ),
-        )
-
-
-def _variables(path: Path) -> dict[str, Any]:
-    """name -> default, for the variables of a .tf file that have one."""
-    defaults: dict[str, Any] = {}
-    for block in load_hcl(path).get("variable", []):
-        for name, body in block.items():
-            if "default" in body:
-                defaults[name] = body["default"]
-    return defaults
+    notes: tuple[str, ...] = ()
 
 
 def read_deployment(env: str) -> Deployment:
-    """The stack's defaults, then the environment's module arguments and tfvars."""
-    known = (
-        sorted(p.name for p in ENVIRONMENTS.iterdir() if p.is_dir())
-        if ENVIRONMENTS.is_dir()
-        else []
-    )
-    if not env:
-        raise CostError(f"ENV is not set: use ENV=<{'|'.join(known)}>, e.g. make cost ENV=dev")
-    env_dir = ENVIRONMENTS / env
-    if not env_dir.is_dir():
-        raise CostError(f"ENV={env}: environments/{env} does not exist. Valid: {' '.join(known)}")
-
-    settings = dict(FALLBACKS)
-    sources = dict.fromkeys(FALLBACKS, "camblur default (terraform/variables.tf unreadable)")
-    files: list[str] = []
-    if STACK_VARIABLES.is_file():
-        files.append(_shown(STACK_VARIABLES))
-        for name, value in _variables(STACK_VARIABLES).items():
-            if name in settings:
-                settings[name], sources[name] = value, "terraform/variables.tf default"
-
-    tfvars_path = env_dir / "terraform.tfvars"
-    tfvars = load_hcl(tfvars_path) if tfvars_path.is_file() else {}
-    if tfvars_path.is_file():
-        files.append(_shown(tfvars_path))
-    env_variables = (
-        _variables(env_dir / "variables.tf") if (env_dir / "variables.tf").is_file() else {}
-    )
-    main_path = env_dir / "main.tf"
-    arguments: dict[str, Any] = {}
-    if main_path.is_file():
-        files.append(_shown(main_path))
-        for block in load_hcl(main_path).get("module", []):
-            for body in block.values():
-                if str(body.get("source", "")).rstrip("/").endswith("terraform"):
-                    arguments.update(body)
+    """Each setting as Terraform resolves it for environments/<env> (devtools/tfconfig.py)."""
+    try:
+        environment = tfconfig.Environment.read(env, "cost", ENVIRONMENTS)
+    except tfconfig.ConfigError as error:
+        raise CostError(str(error)) from error
+    settings: dict[str, Any] = {}
+    sources: dict[str, str] = {}
     for name in SETTINGS:
-        value, source = arguments.get(name), f"environments/{env}/main.tf"
-        if isinstance(value, str) and (match := re.fullmatch(r"\$\{var\.(\w+)\}", value)):
-            variable = match.group(1)
-            if variable in tfvars:
-                value, source = tfvars[variable], f"environments/{env}/terraform.tfvars"
-            elif variable in env_variables:
-                value, source = env_variables[variable], f"environments/{env}/variables.tf default"
-            else:
-                value = None
-        elif value is None and name in tfvars:
-            # A tfvars value the root does not pass on still says what the user meant.
-            value, source = (
-                tfvars[name],
-                f"environments/{env}/terraform.tfvars (not passed to the stack)",
+        setting = environment.stack_setting(name)
+        if setting is None:
+            raise CostError(f"the stack variable {name} has no value in environments/{env}")
+        if isinstance(setting, tfconfig.Unresolved):
+            raise CostError(
+                f"{setting.source} passes {name} = {setting.expression}: an expression "
+                "this estimate does not evaluate (a literal or var.<name> is read)"
             )
-        if value is not None:
-            settings[name], sources[name] = value, source
-    return Deployment(settings, sources, files)
-
-
-def _shown(path: Path) -> str:
-    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+        settings[name], sources[name] = setting.value, setting.source
+    notes = tuple(
+        f"environments/{env}/terraform.tfvars sets {name}, but main.tf does not pass it to "
+        "the stack: Terraform does not use it"
+        for name in SETTINGS
+        if name in environment.tfvars and not environment.passed_to_stack(name)
+    )
+    return Deployment(settings, sources, environment.files, notes)
 
 
 def reconciler_minutes(expression: str) -> float:
@@ -303,6 +268,8 @@ def print_estimate(args: argparse.Namespace, deployment: Deployment) -> None:
     print("Read: " + ", ".join(deployment.files))
     for name in SETTINGS:
         print(f"  {name} = {deployment.settings[name]}  ({deployment.sources[name]})")
+    for note in deployment.notes:
+        print(f"  note: {note}")
     print()
     print(f"{'':34} {'this deployment':>16} {'seed design':>12}   notes")
     for line in lines:
@@ -372,65 +339,10 @@ def parser() -> argparse.ArgumentParser:
         "--interval-minutes", type=float, default=5.0, help="one picture per camera every ..."
     )
     p.add_argument("--days-per-month", type=float, default=30.42)
-    w = p.add_argument_group("workload assumptions")
-    w.add_argument("--picture-mb", type=float, default=0.5, help="raw and blurred picture size")
-    w.add_argument("--live-seconds", type=float, default=0.8, help="live_blur duration per picture")
-    w.add_argument(
-        "--worker-seconds",
-        type=float,
-        default=0.45,
-        help="refine_worker duration per picture, backoff included",
-    )
-    w.add_argument(
-        "--pictures-per-second-per-unit",
-        type=float,
-        default=5.0,
-        help="T: Custom Labels throughput per inference unit (not published: measure)",
-    )
-    w.add_argument(
-        "--model-start-minutes", type=float, default=10.0, help="S: StartProjectVersion to RUNNING"
-    )
-    w.add_argument(
-        "--model-stop-minutes", type=float, default=1.0, help="StopProjectVersion to STOPPED"
-    )
-    w.add_argument("--mapping-enabling-minutes", type=float, default=0.5)
-    w.add_argument(
-        "--blurred-retention-days",
-        type=float,
-        default=30.0,
-        help="how long blurred pictures are kept",
-    )
-    w.add_argument("--log-kb-per-picture", type=float, default=2.0)
-    w.add_argument(
-        "--seed-model-hours",
-        type=float,
-        default=1.0,
-        help="the seed article's Custom Labels hours a day",
-    )
-    w.add_argument("--seed-inference-units", type=int, default=1)
-    pr = p.add_argument_group("prices (USD)")
-    pr.add_argument(
-        "--detect-labels-tiers",
-        default=DETECT_LABELS_TIERS,
-        help="monthly images:price per image, ...",
-    )
-    pr.add_argument(
-        "--custom-labels-hour-price", type=float, default=4.0, help="per inference-unit hour"
-    )
-    pr.add_argument("--lambda-gb-second-price", type=float, default=0.0000133334, help="arm64")
-    pr.add_argument("--lambda-request-price", type=float, default=0.20, help="per million")
-    pr.add_argument("--s3-put-price", type=float, default=0.005, help="per 1,000 PUT")
-    pr.add_argument("--s3-get-price", type=float, default=0.0004, help="per 1,000 GET")
-    pr.add_argument("--s3-gb-month-price", type=float, default=0.023)
-    pr.add_argument(
-        "--dynamodb-write-price", type=float, default=0.625, help="per million write units"
-    )
-    pr.add_argument(
-        "--dynamodb-read-price", type=float, default=0.125, help="per million read units"
-    )
-    pr.add_argument("--dynamodb-gb-month-price", type=float, default=0.25)
-    pr.add_argument("--sqs-request-price", type=float, default=0.40, help="per million")
-    pr.add_argument("--logs-gb-price", type=float, default=0.50, help="ingestion per GB")
+    for title, options in (("workload assumptions", WORKLOAD), ("prices (USD)", PRICES)):
+        group = p.add_argument_group(title)
+        for flag, default, help_text in options:
+            group.add_argument(flag, type=type(default), default=default, help=help_text)
     r = p.add_argument_group("recorded runs")
     r.add_argument(
         "--runs-table", help="print what each run of the last days cost, from this state table"

@@ -3,7 +3,7 @@
     python -m devtools.demo [--output demo-output] [--model-start-seconds 3] [--keep-running]
                             [--var NAME=VALUE ...]
 
-1. starts the embedded AWS endpoint (moto server, devtools/embedded_aws.py) and the local
+1. starts the embedded AWS endpoint (moto server, localaws/embedded.py) and the local
    Rekognition endpoint (devtools/local_rekognition.py), both on 127.0.0.1;
 2. deploys environments/local with its real Terraform (from a private copy of terraform/ and
    environments/local/, so its state and .terraform/ never meet those of `make up` or the
@@ -21,7 +21,7 @@
 6. destroys the deployment and stops both endpoints, also when something failed.
 
 The same machinery (`LocalEnvironment`, `upload_samples`, `run_refinement`, ...) drives
-tests/integration/test_demo_pipeline.py.
+tests/devtools/test_demo_pipeline.py.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dt_time
 from pathlib import Path
@@ -48,8 +48,8 @@ from zoneinfo import ZoneInfo
 
 from devtools import contact_sheet, samples
 from devtools.deliver import AsyncOutcome, Delivery, Schedule, WiringError, function_name
-from devtools.embedded_aws import embedded_aws, terraform_cli_config
 from devtools.local_rekognition import LocalRekognition
+from localaws.embedded import embedded_aws, terraform_cli_config
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACT = ROOT / "dist" / "camblur-lambda.zip"
@@ -195,33 +195,19 @@ class Terraform:
 
 @dataclass(frozen=True)
 class Deployment:
-    """What Terraform deployed, from its outputs."""
+    """What Terraform deployed, from the outputs of environments/local."""
 
-    outputs: dict[str, Any]
+    raw_bucket: str
+    blurred_bucket: str
+    state_table: str
+    functions: dict[str, str]
+    refine_queue_url: str
+    refine_mapping_uuid: str
 
-    @property
-    def raw_bucket(self) -> str:
-        return str(self.outputs["raw_bucket"])
-
-    @property
-    def blurred_bucket(self) -> str:
-        return str(self.outputs["blurred_bucket"])
-
-    @property
-    def state_table(self) -> str:
-        return str(self.outputs["state_table"])
-
-    @property
-    def functions(self) -> dict[str, str]:
-        return dict(self.outputs["function_names"])
-
-    @property
-    def refine_queue_url(self) -> str:
-        return str(self.outputs["refine_queue_url"])
-
-    @property
-    def refine_mapping_uuid(self) -> str:
-        return str(self.outputs["refine_mapping_uuid"])
+    @classmethod
+    def from_outputs(cls, outputs: dict[str, Any]) -> Deployment:
+        names = {f.name: f.name for f in fields(cls)} | {"functions": "function_names"}
+        return cls(**{name: outputs[output] for name, output in names.items()})
 
 
 class LocalEnvironment:
@@ -300,7 +286,7 @@ class LocalEnvironment:
         )
         started = time.monotonic()
         self.terraform.apply()
-        self.deployment = Deployment(self.terraform.outputs())
+        self.deployment = Deployment.from_outputs(self.terraform.outputs())
         self.report(
             f"deployed in {time.monotonic() - started:.0f} s: {self._describe_deployment()}"
         )

@@ -8,10 +8,11 @@ do not know they are not talking to AWS:
 
 - DetectLabels: `Person` (and `License Plate`) labels with `Instances[].BoundingBox` as ratios,
   `MinConfidence`, `MaxLabels` and `Settings.GeneralLabels` inclusion/exclusion filters.
-- DetectCustomLabels: `CustomLabels` named `person` and `license_plate`, only while the model
-  version is RUNNING (`ResourceNotReadyException` otherwise, as AWS answers).
-- StartProjectVersion / StopProjectVersion / DescribeProjectVersions: a model that goes
-  STOPPED -> STARTING -> RUNNING after a configurable delay, and RUNNING -> STOPPING -> STOPPED.
+- StartProjectVersion / StopProjectVersion / DescribeProjectVersions / DetectCustomLabels:
+  each project version is a `localaws.custom_labels.FakeCustomLabels` (the one Custom Labels
+  fake, that the unit tests use in-process) on the real clock: STOPPED -> STARTING -> RUNNING
+  after a configurable delay, RUNNING -> STOPPING -> STOPPED; while RUNNING it answers
+  `CustomLabels` named `person` and `license_plate` found by the detector below.
 
 Answers come from a real offline detector whose model ships inside a pip package (OpenCV's
 Haar face cascades, a face being widened into the person's box, and a plate finder for the
@@ -37,13 +38,16 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Protocol
 
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from localaws.custom_labels import FakeCustomLabels, FakeError, parse_version_arn, same_project
 
 HOST = "127.0.0.1"
 TARGET_PREFIX = "RekognitionService."
@@ -68,16 +72,6 @@ MAX_INLINE_BYTES = {"DetectLabels": 5 * 1024 * 1024, "DetectCustomLabels": 4 * 1
 MAX_S3_BYTES = 15 * 1024 * 1024
 MIN_SIDE = 80
 MAX_SIDE = 10_000
-
-
-class RekognitionError(Exception):
-    """An error answer in the JSON protocol: botocore raises it as `client.exceptions.<code>`."""
-
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -310,84 +304,6 @@ def _findings(items: Iterable[dict[str, Any]]) -> list[Finding]:
     ]
 
 
-# ---------------------------------------------------------------------- Custom Labels model
-
-
-@dataclass
-class Model:
-    """One Custom Labels project version and where it is in its lifecycle."""
-
-    arn: str
-    project_arn: str
-    version_name: str
-    created: float = field(default_factory=time.time)
-    status: str = "STOPPED"
-    changed_at: float = field(default_factory=time.monotonic)
-    min_inference_units: int | None = None
-    max_inference_units: int | None = None
-    starts: int = 0
-    stops: int = 0
-
-    def settle(self, start_seconds: float, stop_seconds: float, start_fails: bool) -> None:
-        """Move on from STARTING / STOPPING once their time has passed."""
-        elapsed = time.monotonic() - self.changed_at
-        if self.status == "STARTING" and elapsed >= start_seconds:
-            self._become("FAILED" if start_fails else "RUNNING")
-        elif self.status == "STOPPING" and elapsed >= stop_seconds:
-            self._become("STOPPED")
-
-    def _become(self, status: str) -> None:
-        self.status = status
-        self.changed_at = time.monotonic()
-
-    def describe(self) -> dict[str, Any]:
-        description: dict[str, Any] = {
-            "ProjectVersionArn": self.arn,
-            "CreationTimestamp": self.created,
-            "Status": self.status,
-            "StatusMessage": STATUS_MESSAGES[self.status],
-            "BillableTrainingTimeInSeconds": 3600,
-            "TrainingEndTimestamp": self.created,
-            "Feature": "CUSTOM_LABELS",
-            "VersionDescription": "local model (devtools/local_rekognition.py)",
-        }
-        if self.min_inference_units is not None:
-            description["MinInferenceUnits"] = self.min_inference_units
-        if self.max_inference_units is not None:
-            description["MaxInferenceUnits"] = self.max_inference_units
-        return description
-
-
-STATUS_MESSAGES = {
-    "STOPPED": "The model is stopped.",
-    "STARTING": "The model is being started.",
-    "RUNNING": "The model is running.",
-    "STOPPING": "The model is being stopped.",
-    "FAILED": "The model failed to start (scripted failure).",
-}
-
-
-def parse_version_arn(arn: str) -> tuple[str, str]:
-    """arn:aws:rekognition:<region>:<account>:project/<name>/version/<version>/<ts> -> (project ARN, version)."""
-    parts = arn.split(":", 5)
-    resource = parts[5].split("/") if len(parts) == 6 else []
-    if (
-        len(parts) != 6
-        or parts[2] != "rekognition"
-        or len(resource) != 5
-        or resource[0] != "project"
-        or resource[2] != "version"
-    ):
-        raise RekognitionError("InvalidParameterException", f"{arn!r} is not a project version ARN")
-    project_arn = f"{':'.join(parts[:5])}:project/{resource[1]}/{resource[4]}"
-    return project_arn, resource[3]
-
-
-def _same_project(project_arn: str, other: str) -> bool:
-    """Project ARNs end in a creation timestamp that version ARNs do not repeat: compare names."""
-    return project_arn.rsplit("/", 1)[0] == other.rsplit("/", 1)[0]
-
-
 # --------------------------------------------------------------------------- the service
 
 
@@ -395,8 +311,8 @@ class LocalRekognition:
     """The endpoint: `with LocalRekognition(...) as rekognition: rekognition.url`.
 
     `s3` is a boto3 S3 client used for `Image.S3Object` (made from `s3_endpoint_url` when not
-    given). `models`: project version ARNs that exist (stopped); with `auto_register` any
-    well-formed version ARN exists on first use, like a model trained beforehand.
+    given). With `auto_register` any well-formed version ARN exists (stopped) on first use,
+    like a model trained beforehand; otherwise `register_model` makes one exist.
     """
 
     def __init__(
@@ -409,8 +325,6 @@ class LocalRekognition:
         region: str = "eu-west-1",
         model_start_seconds: float = 5.0,
         model_stop_seconds: float = 1.0,
-        model_start_fails: bool = False,
-        models: Iterable[str] = (),
         auto_register: bool = True,
         port: int = 0,
     ) -> None:
@@ -424,13 +338,10 @@ class LocalRekognition:
         self._region = region
         self.model_start_seconds = model_start_seconds
         self.model_stop_seconds = model_stop_seconds
-        self.model_start_fails = model_start_fails
         self._auto_register = auto_register
         self._lock = threading.Lock()
         self._calls: Counter[str] = Counter()
-        self._models: dict[str, Model] = {}
-        for arn in models:
-            self.register_model(arn)
+        self._models: dict[str, FakeCustomLabels] = {}
         self._server = ThreadingHTTPServer((HOST, port), _handler_class(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -461,17 +372,17 @@ class LocalRekognition:
         self.stop()
 
     # ------------------------------------------------------------------ inspection
-    def register_model(self, version_arn: str) -> Model:
+    def register_model(self, version_arn: str) -> FakeCustomLabels:
         with self._lock:
             return self._model(version_arn, create=True)
 
     def calls(self) -> dict[str, Any]:
         """Operation call counts and every model's state (also served at GET /_calls)."""
         with self._lock:
-            models = {}
-            for arn, model in self._models.items():
-                self._settle(model)
-                models[arn] = {"status": model.status, "starts": model.starts, "stops": model.stops}
+            models = {
+                arn: {"status": model.status(), "starts": model.starts, "stops": model.stops}
+                for arn, model in self._models.items()
+            }
             return {"calls": dict(self._calls), "models": models}
 
     # ------------------------------------------------------------------ protocol
@@ -480,13 +391,13 @@ class LocalRekognition:
             self._calls[operation] += 1
         handlers = {
             "DetectLabels": self.detect_labels,
-            "DetectCustomLabels": self.detect_custom_labels,
-            "StartProjectVersion": self.start_project_version,
-            "StopProjectVersion": self.stop_project_version,
+            "DetectCustomLabels": partial(self.model_call, operation="DetectCustomLabels"),
+            "StartProjectVersion": partial(self.model_call, operation="StartProjectVersion"),
+            "StopProjectVersion": partial(self.model_call, operation="StopProjectVersion"),
             "DescribeProjectVersions": self.describe_project_versions,
         }
         if operation not in handlers:
-            raise RekognitionError(
+            raise FakeError(
                 "UnknownOperationException",
                 f"{operation} is not implemented by the local Rekognition endpoint",
             )
@@ -521,17 +432,14 @@ class LocalRekognition:
             labels = labels[: int(request["MaxLabels"])]
         return {"Labels": labels, "LabelModelVersion": f"local-{self.detector.version}"}
 
-    def detect_custom_labels(self, request: dict[str, Any]) -> dict[str, Any]:
-        arn = request["ProjectVersionArn"]
+    def model_call(self, request: dict[str, Any], operation: str) -> dict[str, Any]:
+        """DetectCustomLabels, StartProjectVersion, StopProjectVersion: the model answers."""
         with self._lock:
-            model = self._model(arn, create=self._auto_register)
-            self._settle(model)
-            status = model.status
-        if status != "RUNNING":
-            raise RekognitionError(
-                "ResourceNotReadyException",
-                f"The model {arn} is not running (status {status}).",
-            )
+            model = self._model(request["ProjectVersionArn"], create=self._auto_register)
+        return model.answer(operation, request)
+
+    def custom_labels(self, request: dict[str, Any]) -> list[dict[str, Any]]:
+        """What a RUNNING model finds in the picture (the model's `labels`)."""
         picture = self._picture(request, "DetectCustomLabels")
         min_confidence = float(request.get("MinConfidence", 50.0))
         found = sorted(
@@ -541,77 +449,44 @@ class LocalRekognition:
         )
         if "MaxResults" in request:
             found = found[: int(request["MaxResults"])]
+        return [
+            {
+                "Name": item.label,
+                "Confidence": round(item.confidence, 4),
+                "Geometry": {"BoundingBox": item.bounding_box(), "Polygon": item.polygon()},
+            }
+            for item in found
+        ]
+
+    def describe_project_versions(self, request: dict[str, Any]) -> dict[str, Any]:
+        names = set(request.get("VersionNames") or [])
+        with self._lock:
+            models = list(self._models.values())
         return {
-            "CustomLabels": [
-                {
-                    "Name": item.label,
-                    "Confidence": round(item.confidence, 4),
-                    "Geometry": {"BoundingBox": item.bounding_box(), "Polygon": item.polygon()},
-                }
-                for item in found
+            "ProjectVersionDescriptions": [
+                model.describe()
+                for model in models
+                if same_project(request["ProjectArn"], model.project_arn)
+                and not (names and model.version_name not in names)
             ]
         }
 
-    def start_project_version(self, request: dict[str, Any]) -> dict[str, Any]:
-        min_units = int(request["MinInferenceUnits"])
-        if min_units < 1:
-            raise RekognitionError("InvalidParameterException", "MinInferenceUnits must be >= 1")
-        with self._lock:
-            model = self._model(request["ProjectVersionArn"], create=self._auto_register)
-            self._settle(model)
-            if model.status not in ("STOPPED", "FAILED", "TRAINING_COMPLETED"):
-                raise RekognitionError(
-                    "ResourceInUseException",
-                    f"The model cannot be started while it is {model.status}.",
-                )
-            model.min_inference_units = min_units
-            max_units = request.get("MaxInferenceUnits")
-            model.max_inference_units = int(max_units) if max_units is not None else None
-            model.starts += 1
-            model._become("STARTING")
-            return {"Status": model.status}
-
-    def stop_project_version(self, request: dict[str, Any]) -> dict[str, Any]:
-        with self._lock:
-            model = self._model(request["ProjectVersionArn"], create=self._auto_register)
-            self._settle(model)
-            if model.status not in ("RUNNING", "STARTING"):
-                raise RekognitionError(
-                    "ResourceInUseException",
-                    f"The model cannot be stopped while it is {model.status}.",
-                )
-            model.stops += 1
-            model._become("STOPPING")
-            return {"Status": model.status}
-
-    def describe_project_versions(self, request: dict[str, Any]) -> dict[str, Any]:
-        project_arn = request["ProjectArn"]
-        names = set(request.get("VersionNames") or [])
-        with self._lock:
-            descriptions = []
-            for model in self._models.values():
-                if not _same_project(project_arn, model.project_arn):
-                    continue
-                if names and model.version_name not in names:
-                    continue
-                self._settle(model)
-                descriptions.append(model.describe())
-        return {"ProjectVersionDescriptions": descriptions}
-
     # ------------------------------------------------------------------ helpers
-    def _model(self, arn: str, create: bool) -> Model:
+    def _model(self, arn: str, create: bool) -> FakeCustomLabels:
         """Caller holds the lock."""
         if arn not in self._models:
-            project_arn, version_name = parse_version_arn(arn)
+            project_arn, _ = parse_version_arn(arn)
             if not create:
-                raise RekognitionError(
-                    "ResourceNotFoundException", f"The model {arn} does not exist."
-                )
-            self._models[arn] = Model(arn, project_arn, version_name)
+                raise FakeError("ResourceNotFoundException", f"The model {arn} does not exist.")
+            self._models[arn] = FakeCustomLabels(
+                project_arn,
+                arn,
+                time.monotonic,
+                start_seconds=self.model_start_seconds,
+                stop_seconds=self.model_stop_seconds,
+                labels=self.custom_labels,
+            )
         return self._models[arn]
-
-    def _settle(self, model: Model) -> None:
-        model.settle(self.model_start_seconds, self.model_stop_seconds, self.model_start_fails)
 
     def _s3_client(self) -> Any:
         if self._s3 is None:
@@ -632,14 +507,14 @@ class LocalRekognition:
         if "Bytes" in image:
             data = base64.b64decode(image["Bytes"])
             if len(data) > MAX_INLINE_BYTES[operation]:
-                raise RekognitionError(
+                raise FakeError(
                     "ImageTooLargeException",
                     f"Image bytes exceed the limit of {MAX_INLINE_BYTES[operation]}.",
                 )
         elif "S3Object" in image:
             data, key = self._read_s3(image["S3Object"])
         else:
-            raise RekognitionError("InvalidParameterException", "Image needs Bytes or S3Object.")
+            raise FakeError("InvalidParameterException", "Image needs Bytes or S3Object.")
         return Picture(_decode(data), hashlib.sha256(data).hexdigest(), key)
 
     def _read_s3(self, s3_object: dict[str, str]) -> tuple[bytes, str]:
@@ -651,12 +526,12 @@ class LocalRekognition:
         try:
             response = self._s3_client().get_object(**request)
         except ClientError as error:
-            raise RekognitionError(
+            raise FakeError(
                 "InvalidS3ObjectException",
                 f"Unable to get object metadata from S3. Check object key, region and/or access permissions. ({error.response['Error']['Code']})",
             ) from error
         if int(response.get("ContentLength", 0)) > MAX_S3_BYTES:
-            raise RekognitionError("ImageTooLargeException", "Image size is too large.")
+            raise FakeError("ImageTooLargeException", "Image size is too large.")
         return response["Body"].read(), request["Key"]
 
 
@@ -666,21 +541,19 @@ def _decode(data: bytes) -> Image.Image:
         image = Image.open(io.BytesIO(data))
         image_format = image.format
         if image_format not in ("JPEG", "PNG"):
-            raise RekognitionError(
-                "InvalidImageFormatException", "Request has unsupported image format"
-            )
+            raise FakeError("InvalidImageFormatException", "Request has unsupported image format")
         image.load()
-    except RekognitionError:
+    except FakeError:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
-        raise RekognitionError(
+        raise FakeError(
             "InvalidImageFormatException", "Request has unsupported image format"
         ) from error
     if image_format == "JPEG":
         image = ImageOps.exif_transpose(image)
     width, height = image.size
     if min(width, height) < MIN_SIDE or max(width, height) > MAX_SIDE:
-        raise RekognitionError(
+        raise FakeError(
             "InvalidParameterException",
             f"Image of {width}x{height} is outside {MIN_SIDE}..{MAX_SIDE} pixels a side.",
         )
@@ -701,7 +574,7 @@ def _handler_class(service: LocalRekognition) -> type[BaseHTTPRequestHandler]:
             try:
                 request = json.loads(body or b"{}")
                 answer = service.dispatch(target.removeprefix(TARGET_PREFIX), request)
-            except RekognitionError as error:
+            except FakeError as error:
                 self._reply(error.status, _error(error.code, error.message), error.code)
                 return
             except (KeyError, TypeError, ValueError) as error:
@@ -749,12 +622,6 @@ def fetch_calls(url: str) -> dict[str, Any]:
 
     with urlopen(f"{url.rstrip('/')}/_calls", timeout=5) as response:  # noqa: S310 - 127.0.0.1
         return json.loads(response.read())
-
-
-@contextlib.contextmanager
-def local_rekognition(**options: Any) -> Iterator[LocalRekognition]:
-    with LocalRekognition(**options) as service:
-        yield service
 
 
 def main(argv: list[str] | None = None) -> int:

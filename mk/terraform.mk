@@ -47,49 +47,10 @@ env-guard: # (internal) fail clearly unless ENV names a folder of environments/
 	  echo "ENV=$(ENV): environments/$(ENV) does not exist. Valid: $(ENVIRONMENTS)" >&2; exit 2; fi
 
 # ---------------------------------------------------------------- AWS credentials (dev, prod)
-# boto3 resolves credentials the way the provider does (env, profile, SSO, web identity).
-define AWS_CREDENTIALS_CHECK
-import re, sys
-from pathlib import Path
-import boto3, botocore.exceptions
-env = sys.argv[1]
-tfvars = Path("environments", env, "terraform.tfvars").read_text()
-backend = Path("environments", env, "backend.hcl").read_text()
-accounts = re.findall(r"\b\d{12}\b", re.search(r"allowed_account_ids\s*=\s*\[([^\]]*)\]", tfvars).group(1))
-bucket = re.search(r'^bucket\s*=\s*"([^"]+)"', backend, re.M).group(1)
-key = re.search(r'^key\s*=\s*"([^"]+)"', backend, re.M).group(1)
-problems = []
-if "REPLACE-ME" in bucket:
-    problems.append(f"environments/{env}/backend.hcl still names the placeholder bucket {bucket}")
-try:
-    account = boto3.client("sts", region_name="us-east-1").get_caller_identity()["Account"]
-    if account not in accounts:
-        problems.append(f"the current credentials are for account {account}, not {', '.join(accounts)}")
-except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
-    problems.append(f"no usable AWS credentials were found ({error})")
-if problems:
-    found = "".join(f"\n  * {problem}" for problem in problems)
-    print(f"""make plan/deploy/destroy ENV={env} works on real AWS, and:{found}
-
-It needs:
-  - credentials for account {', '.join(accounts)} (environments/{env}/terraform.tfvars:
-    allowed_account_ids), for a role that may read the stack's resources (plan) or change
-    them (deploy, destroy);
-  - the state bucket of environments/{env}/backend.hcl (s3://{bucket}/{key}),
-    readable and writable by that role (locking writes a .tflock object beside the state).
-Provide credentials in one of these ways:
-  aws sso login --profile camblur-{env} && AWS_PROFILE=camblur-{env} make plan ENV={env}
-  export AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... [AWS_SESSION_TOKEN=...]
-  in CI: OIDC with aws-actions/configure-aws-credentials (.github/workflows/ci.yml)
-No AWS at hand? `make plan ENV={env} EMBEDDED=1` plans this environment's configuration
-against the embedded AWS endpoint, and `make up` deploys environments/local there.""", file=sys.stderr)
-    sys.exit(3)
-endef
-export AWS_CREDENTIALS_CHECK
-
+# devtools/aws_credentials.py: exit 3 with what is missing (account, state bucket, login).
 .PHONY: aws-credentials
 aws-credentials: env-guard setup # (internal) say what credentials ENV needs when they are missing
-	@$(PY) -c "$$AWS_CREDENTIALS_CHECK" $(ENV)
+	@$(PY) -m devtools.aws_credentials $(ENV)
 
 # ---------------------------------------------------------------- plan / deploy / destroy
 # EMBEDDED=1 plans dev/prod against the embedded endpoint: state in moto's S3, provider and
@@ -106,13 +67,13 @@ NEEDS_AWS = $(if $(filter-out local,$(ENV)),$(if $(EMBEDDED),,yes))
 .PHONY: plan
 plan: env-guard $(if $(NEEDS_AWS),aws-credentials) tf-cli-config $(if $(NO_BUILD),,build) ## Plan ENV=dev|prod|local and save it for deploy (EMBEDDED=1: dev/prod against the embedded endpoint)
 ifeq ($(ENV),local)
-	@url=$$($(PY) -m devtools.embedded_aws url) || { echo "environments/local needs the embedded endpoint: make up" >&2; exit 3; }; \
+	@url=$$($(PY) -m localaws.embedded url) || { echo "environments/local needs the embedded endpoint: make up" >&2; exit 3; }; \
 	export TF_VAR_aws_endpoint_url=$$url TF_VAR_lambda_zip_path=$(CURDIR)/$(LAMBDA_ZIP); \
 	$(TERRAFORM) -chdir=$(ENV_DIR) init -input=false >/dev/null && \
 	$(TERRAFORM) -chdir=$(ENV_DIR) plan -input=false -out=$(PLAN_FILE)
 else ifneq ($(EMBEDDED),)
-	@url=$$($(PY) -m devtools.embedded_aws start); \
-	$(PY) -c "import boto3, sys; boto3.client('s3', endpoint_url=sys.argv[1], region_name='eu-west-1', aws_access_key_id='test', aws_secret_access_key='test').create_bucket(Bucket='camblur-embedded-state', CreateBucketConfiguration={'LocationConstraint': 'eu-west-1'})" $$url 2>/dev/null || true; \
+	@url=$$($(PY) -m localaws.embedded start); \
+	$(PY) -m localaws.embedded bucket camblur-embedded-state; \
 	echo "Planning environments/$(ENV) against the embedded endpoint $$url (not AWS); nothing is saved for deploy."; \
 	$(EMBEDDED_ENV) $(TERRAFORM) -chdir=$(ENV_DIR) init -input=false -reconfigure \
 	  -backend-config=bucket=camblur-embedded-state -backend-config=key=$(ENV).tfstate \
@@ -132,14 +93,14 @@ deploy: env-guard $(if $(NEEDS_AWS),aws-credentials) tf-cli-config build ## Buil
 	@$(MAKE) plan ENV=$(ENV) NO_BUILD=1
 	@if [ "$(ENV)" != local ] && [ -z "$(AUTO_APPROVE)" ]; then \
 	  read -r -p "Apply this plan to $(ENV)? Type yes: " answer && [ "$$answer" = yes ] || { echo "Not applied." >&2; exit 1; }; fi
-	@if [ "$(ENV)" = local ]; then export TF_VAR_aws_endpoint_url=$$($(PY) -m devtools.embedded_aws url); fi; \
+	@if [ "$(ENV)" = local ]; then export TF_VAR_aws_endpoint_url=$$($(PY) -m localaws.embedded url); fi; \
 	$(TERRAFORM) -chdir=$(ENV_DIR) apply -input=false $(PLAN_FILE) && rm -f $(ENV_DIR)/$(PLAN_FILE)
 
 .PHONY: destroy
 destroy: env-guard $(if $(NEEDS_AWS),aws-credentials) tf-cli-config ## Destroy ENV=... (asks for confirmation except for local)
 	@test -z "$(EMBEDDED)" || { echo "EMBEDDED=1 only plans" >&2; exit 2; }
 ifeq ($(ENV),local)
-	@url=$$($(PY) -m devtools.embedded_aws url) || { echo "embedded endpoint not running: nothing to destroy" >&2; exit 0; }; \
+	@url=$$($(PY) -m localaws.embedded url) || { echo "embedded endpoint not running: nothing to destroy" >&2; exit 0; }; \
 	TF_VAR_aws_endpoint_url=$$url TF_VAR_lambda_zip_path=$(CURDIR)/$(LAMBDA_ZIP) \
 	$(TERRAFORM) -chdir=$(ENV_DIR) destroy -input=false -auto-approve
 else
@@ -151,9 +112,9 @@ endif
 .PHONY: up
 up: setup tf-cli-config build ## Start the embedded AWS endpoint and deploy environments/local to it
 	@set -e; \
-	if ! $(PY) -m devtools.embedded_aws url >/dev/null 2>&1; then \
+	if ! $(PY) -m localaws.embedded url >/dev/null 2>&1; then \
 	  rm -f environments/local/terraform.tfstate environments/local/terraform.tfstate.backup; fi; \
-	url=$$($(PY) -m devtools.embedded_aws start); \
+	url=$$($(PY) -m localaws.embedded start); \
 	export TF_VAR_aws_endpoint_url=$$url TF_VAR_lambda_zip_path=$(CURDIR)/$(LAMBDA_ZIP); \
 	$(TERRAFORM) -chdir=environments/local init -input=false >/dev/null; \
 	$(TERRAFORM) -chdir=environments/local apply -input=false -auto-approve; \
@@ -164,7 +125,7 @@ up: setup tf-cli-config build ## Start the embedded AWS endpoint and deploy envi
 .PHONY: down
 down: setup tf-cli-config ## Destroy environments/local and stop the embedded AWS endpoint
 	@$(MAKE) destroy ENV=local
-	@$(PY) -m devtools.embedded_aws stop
+	@$(PY) -m localaws.embedded stop
 	@rm -f environments/local/terraform.tfstate environments/local/terraform.tfstate.backup
 
 # ---------------------------------------------------------------- static checks and tests

@@ -9,8 +9,7 @@ import pytest
 from moto import mock_aws
 
 from camblur.adapters import aws
-from devtools.state_table import create_state_table
-from tests.support.aws import REGION, Stack, create_bucket
+from tests.support.aws import REGION, Stack, create_bucket, create_state_table
 
 
 @pytest.fixture(autouse=True)

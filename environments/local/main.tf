@@ -1,5 +1,5 @@
 # local: the whole stack against the embedded AWS endpoint (moto server) of
-# devtools/embedded_aws.py. `make up` starts it and applies this; `make down` undoes both.
+# localaws/embedded.py. `make up` starts it and applies this; `make down` undoes both.
 
 provider "aws" {
   region = var.region

@@ -1,5 +1,5 @@
 variable "aws_endpoint_url" {
-  description = "URL of the embedded AWS endpoint (python -m devtools.embedded_aws url)."
+  description = "URL of the embedded AWS endpoint (python -m localaws.embedded url)."
   type        = string
 
   validation {

@@ -28,7 +28,7 @@ import pytest
 from pytest_terraform import terraform
 from pytest_terraform import tf as pytest_terraform_internals
 
-from devtools.embedded_aws import embedded_aws, start, stop, terraform_cli_config
+from localaws.embedded import embedded_aws, start, stop, terraform_cli_config
 
 ROOT = Path(__file__).resolve().parents[2]
 ENVIRONMENTS = ROOT / "environments"

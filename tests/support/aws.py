@@ -79,3 +79,34 @@ def s3_removed_event(
     )
     del record["s3"]["object"]["size"]
     return event
+
+
+def create_state_table(dynamodb: Any, name: str) -> None:
+    """The blur-state table as terraform/modules/storage/table.tf creates it: same keys (pk/sk)
+    and the same GSI (by_capture_day)."""
+    dynamodb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+            {"AttributeName": "capture_day", "AttributeType": "S"},
+        ],
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by_capture_day",
+                "KeySchema": [
+                    {"AttributeName": "capture_day", "KeyType": "HASH"},
+                    {"AttributeName": "pk", "KeyType": "RANGE"},
+                ],
+                "Projection": {
+                    "ProjectionType": "INCLUDE",
+                    "NonKeyAttributes": ["status", "raw_key", "raw_version_id"],
+                },
+            }
+        ],
+    )

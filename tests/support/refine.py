@@ -20,7 +20,7 @@ from camblur.core.boxes import Box
 from camblur.refine.reconciler import ModelReconciler
 from camblur.refine.schedule import RefineScheduler
 from camblur.refine.worker import RefineWorker
-from devtools.fake_custom_labels import FakeCustomLabels
+from localaws.custom_labels import FakeCustomLabels
 from tests.support.aws import REGION, Stack
 
 PROJECT_ARN = "arn:aws:rekognition:eu-west-1:123456789012:project/camblur-test/1700000000000"

@@ -1,22 +1,26 @@
-"""In-process fakes behind real boto3 clients, for tests and the refinement benchmark.
+"""The one Custom Labels fake: a model's lifecycle and DetectCustomLabels, behind real boto3.
 
 moto does not implement Custom Labels' start/stop/describe, and its DetectCustomLabels answers
-the same canned label for every picture. `attach` plugs a Python function into a real boto3
-client instead: botocore still validates every request against the service model (a wrong
-parameter fails as it would against AWS), then the function answers or raises `FakeError`,
-which the client turns into the usual ClientError. No network, no HTTP.
+the same canned label for every picture. `FakeCustomLabels` is one model (project version) on
+a clock it is given (a test's hand-moved clock, a simulation's, or `time.monotonic`):
 
-`FakeCustomLabels` is one Custom Labels model on an injected clock: STARTING for
-`start_seconds` after StartProjectVersion, then RUNNING; STOPPING for `stop_seconds` after
-StopProjectVersion, then STOPPED. While RUNNING it serves at most
-`pictures_per_second_per_unit` times its inference units DetectCustomLabels calls per clock
-second and answers the rest with ProvisionedThroughputExceededException, as a model at
-capacity does.
+- STARTING for `start_seconds` after StartProjectVersion, then RUNNING; STOPPING for `stop_seconds` after StopProjectVersion, then STOPPED.
+- DetectCustomLabels only while RUNNING (ResourceNotReadyException otherwise, as AWS answers);
+  the labels come from the `labels` function. With `pictures_per_second_per_unit` it serves at
+  most that many calls per clock second and inference unit and refuses the rest with
+  ProvisionedThroughputExceededException, as a model at capacity does.
+- The billed time: from each StartProjectVersion to STOPPED (STARTING and STOPPING included).
+
+Two ways in: `client()` / `attach` plug the model into a real boto3 client in-process (botocore
+still validates every request against the service model, then `answer` replies or raises
+`FakeError`, which the client turns into the usual ClientError: no network, no HTTP), and
+devtools/local_rekognition.py serves `answer` over HTTP for the deployed functions.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,7 +30,7 @@ from botocore.awsrequest import AWSResponse
 
 
 class FakeError(Exception):
-    """Raised by an answer function: becomes a botocore ClientError with this code."""
+    """An AWS error answer: a botocore ClientError with this code (in-process or over HTTP)."""
 
     def __init__(self, code: str, message: str = "", status: int = 400) -> None:
         super().__init__(f"{code}: {message}")
@@ -64,6 +68,38 @@ def attach(client: Any, answer: Answer) -> Any:
     return client
 
 
+def parse_version_arn(arn: str) -> tuple[str, str]:
+    """arn:aws:rekognition:<region>:<account>:project/<name>/version/<version>/<ts> -> (project ARN, version).
+
+    A version ARN does not carry its project's creation timestamp: the project ARN returned
+    ends in the version's, and projects are compared by name (`same_project`).
+    """
+    parts = arn.split(":", 5)
+    resource = parts[5].split("/") if len(parts) == 6 else []
+    if (
+        len(parts) != 6
+        or parts[2] != "rekognition"
+        or len(resource) != 5
+        or resource[0] != "project"
+        or resource[2] != "version"
+    ):
+        raise FakeError("InvalidParameterException", f"{arn!r} is not a project version ARN")
+    return f"{':'.join(parts[:5])}:project/{resource[1]}/{resource[4]}", resource[3]
+
+
+def same_project(project_arn: str, other: str) -> bool:
+    """Project ARNs end in a creation timestamp that version ARNs do not repeat: compare names."""
+    return project_arn.rsplit("/", 1)[0] == other.rsplit("/", 1)[0]
+
+
+STATUS_MESSAGES = {
+    "STOPPED": "The model is stopped.",
+    "STARTING": "The model is being started.",
+    "RUNNING": "The model is running.",
+    "STOPPING": "The model is being stopped.",
+}
+
+
 @dataclass
 class _Interval:
     started: float
@@ -72,7 +108,7 @@ class _Interval:
 
 @dataclass
 class FakeCustomLabels:
-    """One Custom Labels model (project version) on a fake clock. See the module docstring."""
+    """One Custom Labels model (project version) on a given clock. See the module docstring."""
 
     project_arn: str
     version_arn: str
@@ -83,50 +119,83 @@ class FakeCustomLabels:
     detect_seconds: float = 0.0  # a served call's duration, passed to `advance`
     throttled_seconds: float = 0.0  # a refused call's duration
     advance: Callable[[float], None] | None = None  # moves the caller's clock
+    # Called outside the model's lock, after the call was admitted: it may be slow.
     labels: Callable[[dict[str, Any]], list[dict[str, Any]]] = lambda _params: []
     status_now: str = "STOPPED"
+    created: float = field(default_factory=time.time)
     calls: Counter[str] = field(default_factory=Counter)
     requests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     throttled: int = 0
     served: int = 0
+    stops: int = 0
     _since: float = 0.0
     _units: int = 0
+    _max_units: int | None = None
     _message: str = ""
     _intervals: list[_Interval] = field(default_factory=list)
     _served_per_second: dict[int, int] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
 
-    # What tests and the benchmark look at --------------------------------------------------
+    # What tests, the benchmark and the local endpoint look at ----------------------------
 
     def status(self) -> str:
-        now = self.clock()
-        if self.status_now == "STARTING" and now >= self._since + self.start_seconds:
-            self._set("RUNNING", self._since + self.start_seconds)
-        if self.status_now == "STOPPING" and now >= self._since + self.stop_seconds:
-            self._set("STOPPED", self._since + self.stop_seconds)
-            self._intervals[-1].stopped = self._since
-        return self.status_now
+        with self._lock:
+            now = self.clock()
+            if self.status_now == "STARTING" and now >= self._since + self.start_seconds:
+                self._set("RUNNING", self._since + self.start_seconds)
+            if self.status_now == "STOPPING" and now >= self._since + self.stop_seconds:
+                self._set("STOPPED", self._since + self.stop_seconds)
+                self._intervals[-1].stopped = self._since
+            return self.status_now
 
     def fail(self, status: str, message: str) -> None:
         """Put the model in a state it cannot serve from (FAILED, DEPRECATED, EXPIRED)."""
-        self.status()
-        if self._intervals and self._intervals[-1].stopped is None:
-            self._intervals[-1].stopped = self.clock()
-        self._set(status, self.clock())
-        self._message = message
+        with self._lock:
+            self.status()
+            if self._intervals and self._intervals[-1].stopped is None:
+                self._intervals[-1].stopped = self.clock()
+            self._set(status, self.clock())
+            self._message = message
 
     def billed_seconds(self) -> float:
         """From each StartProjectVersion to STOPPED (STARTING and STOPPING included)."""
-        self.status()
-        now = self.clock()
-        return sum(
-            (interval.stopped if interval.stopped is not None else now) - interval.started
-            for interval in self._intervals
-        )
+        with self._lock:
+            self.status()
+            now = self.clock()
+            return sum(
+                (interval.stopped if interval.stopped is not None else now) - interval.started
+                for interval in self._intervals
+            )
 
     @property
     def units(self) -> int:
         return self._units
+
+    @property
+    def starts(self) -> int:
+        """StartProjectVersion calls that were accepted."""
+        return len(self._intervals)
+
+    @property
+    def version_name(self) -> str:
+        return self.version_arn.split("/version/", 1)[1].split("/", 1)[0]
+
+    def describe(self) -> dict[str, Any]:
+        """This version's entry in DescribeProjectVersions."""
+        with self._lock:
+            status = self.status()
+            description: dict[str, Any] = {
+                "ProjectVersionArn": self.version_arn,
+                "CreationTimestamp": self.created,
+                "Status": status,
+                "StatusMessage": self._message or STATUS_MESSAGES.get(status, ""),
+                "Feature": "CUSTOM_LABELS",
+            }
+            if self._units:
+                description["MinInferenceUnits"] = self._units
+            if self._max_units is not None:
+                description["MaxInferenceUnits"] = self._max_units
+            return description
 
     def client(self, region: str = "eu-west-1") -> Any:
         import boto3
@@ -151,29 +220,32 @@ class FakeCustomLabels:
             handler = getattr(self, f"_{operation}", None)
             if handler is None:
                 raise FakeError("InvalidParameterException", f"{operation} is not faked")
-            return handler(params)
+            answer = handler(params)
+        if operation == "DetectCustomLabels":
+            return {"CustomLabels": self.labels(params)}
+        return answer
 
     def _DescribeProjectVersions(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        if params["ProjectArn"] != self.project_arn:
+        if not same_project(params["ProjectArn"], self.project_arn):
             raise FakeError("ResourceNotFoundException", "no such project")
         wanted = params.get("VersionNames")
-        name = self.version_arn.split("/version/", 1)[1].split("/", 1)[0]
-        if wanted and name not in wanted:
+        if wanted and self.version_name not in wanted:
             return {"ProjectVersionDescriptions": []}
-        description: dict[str, Any] = {
-            "ProjectVersionArn": self.version_arn,
-            "Status": self.status(),
-            "StatusMessage": self._message,
-        }
-        if self._units:
-            description["MinInferenceUnits"] = self._units
-        return {"ProjectVersionDescriptions": [description]}
+        return {"ProjectVersionDescriptions": [self.describe()]}
 
     def _StartProjectVersion(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         self._own(params)
+        if int(params["MinInferenceUnits"]) < 1:
+            raise FakeError("InvalidParameterException", "MinInferenceUnits must be >= 1")
         if self.status() not in ("STOPPED", "TRAINING_COMPLETED"):
-            raise FakeError("ResourceInUseException", f"model is {self.status_now}")
+            raise FakeError(
+                "ResourceInUseException",
+                f"The model cannot be started while it is {self.status_now}.",
+            )
         self._units = int(params["MinInferenceUnits"])
+        max_units = params.get("MaxInferenceUnits")
+        self._max_units = int(max_units) if max_units is not None else None
+        self._message = ""
         self._set("STARTING", self.clock())
         self._intervals.append(_Interval(self.clock()))
         return {"Status": "STARTING"}
@@ -181,16 +253,24 @@ class FakeCustomLabels:
     def _StopProjectVersion(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         self._own(params)
         if self.status() not in ("RUNNING", "STARTING"):
-            raise FakeError("ResourceInUseException", f"model is {self.status_now}")
+            raise FakeError(
+                "ResourceInUseException",
+                f"The model cannot be stopped while it is {self.status_now}.",
+            )
+        self.stops += 1
         self._set("STOPPING", self.clock())
         if self.stop_seconds <= 0:
             self.status()
         return {"Status": "STOPPING"}
 
     def _DetectCustomLabels(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+        """Admits the call or refuses it; `answer` then asks `labels` outside the lock."""
         self._own(params)
         if self.status() != "RUNNING":
-            raise FakeError("ResourceNotReadyException", f"model is {self.status_now}")
+            raise FakeError(
+                "ResourceNotReadyException",
+                f"The model {self.version_arn} is not running (status {self.status_now}).",
+            )
         if self.pictures_per_second_per_unit is not None:
             second = int(self.clock())
             capacity = self.pictures_per_second_per_unit * max(self._units, 1)
@@ -203,7 +283,7 @@ class FakeCustomLabels:
             self._served_per_second[second] = self._served_per_second.get(second, 0) + 1
         self.served += 1
         self._advance(self.detect_seconds)
-        return {"CustomLabels": self.labels(params)}
+        return {}
 
     # Helpers ------------------------------------------------------------------------------
 

@@ -80,3 +80,36 @@ def test_tiered_prices_apply_each_tier_in_turn() -> None:
     assert cost.reconciler_minutes("rate(5 minutes)") == 5
     with pytest.raises(cost.CostError):
         cost.reconciler_minutes("cron(0 * * * ? *)")
+
+
+def test_a_tfvars_value_the_root_does_not_pass_on_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a tfvars that sets a stack variable which main.tf does not hand to the stack
+    env = tmp_path / "odd"
+    env.mkdir()
+    (env / "main.tf").write_text('module "camblur" {\n  source = "../../terraform"\n}\n')
+    (env / "terraform.tfvars").write_text("refine_batch_size = 9\n")
+    monkeypatch.setattr(cost, "ENVIRONMENTS", tmp_path)
+
+    # When the estimate runs
+    assert cost.main(["--env", "odd"]) == 0
+
+    # Then the stack default is used, as Terraform would, and the output says why
+    out = capsys.readouterr().out
+    assert "refine_batch_size = 5  (terraform/variables.tf default)" in out
+    assert "sets refine_batch_size, but main.tf does not pass it to the stack" in out
+
+
+def test_an_expression_it_cannot_evaluate_fails_clearly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = tmp_path / "computed"
+    env.mkdir()
+    (env / "main.tf").write_text(
+        'module "camblur" {\n  source = "../../terraform"\n  live_memory_mb = 512 * 2\n}\n'
+    )
+    monkeypatch.setattr(cost, "ENVIRONMENTS", tmp_path)
+
+    assert cost.main(["--env", "computed"]) == 2
+    assert "passes live_memory_mb = " in capsys.readouterr().err

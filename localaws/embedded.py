@@ -2,9 +2,10 @@
 
 CLI (what `make up` / `make down` use; pid and port are kept under .embedded-aws/):
 
-    python -m devtools.embedded_aws start   # prints the endpoint URL
-    python -m devtools.embedded_aws url     # prints it again, exits 1 when not running
-    python -m devtools.embedded_aws stop
+    python -m localaws.embedded start   # prints the endpoint URL
+    python -m localaws.embedded url     # prints it again, exits 1 when not running
+    python -m localaws.embedded stop
+    python -m localaws.embedded bucket NAME   # an S3 bucket on it (a Terraform state bucket)
 
 Python (tests):
 
@@ -176,7 +177,7 @@ def _spawn(state_dir: Path, detach: bool) -> tuple[subprocess.Popen[bytes], int]
     command = [
         sys.executable,
         "-m",
-        "devtools.embedded_aws",
+        "localaws.embedded",
         "serve",
         "--host",
         HOST,
@@ -301,6 +302,22 @@ def stop(state_dir: Path = STATE_DIR) -> bool:
     return was_alive
 
 
+def create_bucket(url: str, name: str, region: str = "eu-west-1") -> None:
+    """A bucket on the endpoint at `url`; one that exists already is kept."""
+    import boto3
+
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=url,
+        region_name=region,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",  # noqa: S106 - the embedded endpoint's fake key
+    )
+    exists = (s3.exceptions.BucketAlreadyOwnedByYou, s3.exceptions.BucketAlreadyExists)
+    with contextlib.suppress(*exists):
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
+
+
 def terraform_cli_config(mirror: str = "/opt/tf-plugins", path: Path | None = None) -> Path | None:
     """Write a Terraform CLI config that installs hashicorp/* from a filesystem mirror.
 
@@ -327,11 +344,13 @@ def terraform_cli_config(mirror: str = "/opt/tf-plugins", path: Path | None = No
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m devtools.embedded_aws", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m localaws.embedded", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("start", help="start the shared endpoint (if needed) and print its URL")
     commands.add_parser("stop", help="stop the shared endpoint")
     commands.add_parser("url", help="print the shared endpoint's URL; exit 1 if not running")
+    bucket_parser = commands.add_parser("bucket", help="create a bucket on the shared endpoint")
+    bucket_parser.add_argument("name")
     serve_parser = commands.add_parser("serve", help="run a server in the foreground")
     serve_parser.add_argument("--host", default=HOST)
     serve_parser.add_argument("--port", type=int, default=0)
@@ -349,12 +368,15 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 0
-    if args.command == "url":
+    if args.command in ("url", "bucket"):
         url = running_url()
         if url is None:
             print("embedded AWS endpoint not running (make up starts it)", file=sys.stderr)
             return 1
-        print(url)
+        if args.command == "bucket":
+            create_bucket(url, args.name)
+        else:
+            print(url)
         return 0
     stopped = stop()
     print(
