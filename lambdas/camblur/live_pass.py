@@ -155,6 +155,13 @@ class LivePass:
         if current is not None and (state is None or current == state.raw_version_id):
             # A version nobody sees was removed; the published picture's raw is still served.
             return Outcome(removal.key, "NOTHING_PUBLISHED_REMOVED")
+        if state is None:
+            # Never recorded, or erased on request (the erasure's own deletes end here): create
+            # no item. A late creation event still publishes nothing, since the version is gone.
+            self._store.remove_every_version(
+                self._config.blurred_bucket, blurred_key_for(removal.key)
+            )
+            return Outcome(removal.key, "NOTHING_PUBLISHED_REMOVED")
         # State first, conditional on event order: a newer upload recorded meanwhile keeps its
         # output. Then every version of the blurred copy, so none stays retrievable by id.
         self._record(self._base_item(removal) | {"status": Status.DELETED.value, "boxes": []})

@@ -83,30 +83,35 @@ def s3_removed_event(
 
 def create_state_table(dynamodb: Any, name: str) -> None:
     """The blur-state table as terraform/modules/storage/table.tf creates it: same keys (pk/sk)
-    and the same GSI (by_capture_day)."""
+    and the same indexes (by_capture_day, by_camera) with the same projections."""
+    status_attributes = ["status", "reason", "refine_outcome", "raw_key", "raw_version_id"]
+
+    def index(name: str, hash_key: str, range_key: str, extra: str) -> dict[str, Any]:
+        return {
+            "IndexName": name,
+            "KeySchema": [
+                {"AttributeName": hash_key, "KeyType": "HASH"},
+                {"AttributeName": range_key, "KeyType": "RANGE"},
+            ],
+            "Projection": {
+                "ProjectionType": "INCLUDE",
+                "NonKeyAttributes": [*status_attributes, extra],
+            },
+        }
+
     dynamodb.create_table(
         TableName=name,
         BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-            {"AttributeName": "capture_day", "AttributeType": "S"},
+            {"AttributeName": attribute, "AttributeType": "S"}
+            for attribute in ("pk", "sk", "capture_day", "camera_id", "captured_at")
         ],
         KeySchema=[
             {"AttributeName": "pk", "KeyType": "HASH"},
             {"AttributeName": "sk", "KeyType": "RANGE"},
         ],
         GlobalSecondaryIndexes=[
-            {
-                "IndexName": "by_capture_day",
-                "KeySchema": [
-                    {"AttributeName": "capture_day", "KeyType": "HASH"},
-                    {"AttributeName": "pk", "KeyType": "RANGE"},
-                ],
-                "Projection": {
-                    "ProjectionType": "INCLUDE",
-                    "NonKeyAttributes": ["status", "raw_key", "raw_version_id"],
-                },
-            }
+            index("by_capture_day", "capture_day", "pk", "camera_id"),
+            index("by_camera", "camera_id", "captured_at", "capture_day"),
         ],
     )

@@ -106,15 +106,18 @@ def test_readme_lists_exactly_the_modules_outputs(module: Path) -> None:
     )
 
 
-def test_storage_readme_describes_the_index_the_table_has() -> None:
+def test_storage_readme_describes_the_indexes_the_table_has() -> None:
     storage = ROOT / "terraform" / "modules" / "storage"
     (table,) = load_hcl(storage / "table.tf")["resource"][0]["aws_dynamodb_table"].values()
-    (index,) = table["global_secondary_index"]
     readme = (storage / "README.md").read_text()
-    match = re.search(r"GSI `by_capture_day` \(([^)]*)\)", readme)
-    assert match, "storage/README.md does not describe the by_capture_day index"
-    expected = (
-        f"hash `{index['hash_key']}`, range `{index['range_key']}`, {index['projection_type']} "
-        + ", ".join(f"`{name}`" for name in index["non_key_attributes"])
-    )
-    assert match.group(1) == expected
+    locals_ = load_hcl(storage / "table.tf")["locals"][0]
+    for index in table["global_secondary_index"]:
+        name = index["name"].removeprefix("${local.").removesuffix("}")
+        name = locals_.get(name, name)
+        match = re.search(rf"GSI `{name}` \(([^)]*)\)", readme)
+        assert match, f"storage/README.md does not describe the {name} index"
+        expected = (
+            f"hash `{index['hash_key']}`, range `{index['range_key']}`, {index['projection_type']} "
+            + ", ".join(f"`{attribute}`" for attribute in index["non_key_attributes"])
+        )
+        assert match.group(1) == expected

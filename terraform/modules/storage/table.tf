@@ -3,6 +3,7 @@
 
 locals {
   capture_day_index = "by_capture_day"
+  camera_index      = "by_camera"
 }
 
 resource "aws_dynamodb_table" "this" {
@@ -27,13 +28,34 @@ resource "aws_dynamodb_table" "this" {
     type = "S"
   }
 
-  # refine_schedule lists one day's pictures without a scan.
+  attribute {
+    name = "camera_id"
+    type = "S"
+  }
+
+  attribute {
+    name = "captured_at"
+    type = "S"
+  }
+
+  # refine_schedule lists one day's pictures without a scan; `camblur status --day` counts them
+  # from what the index holds (status, reason, refine_outcome), never reading the items.
   global_secondary_index {
     name               = local.capture_day_index
     hash_key           = "capture_day"
     range_key          = "pk"
     projection_type    = "INCLUDE"
-    non_key_attributes = ["status", "raw_key", "raw_version_id"]
+    non_key_attributes = ["status", "reason", "refine_outcome", "raw_key", "raw_version_id", "camera_id"]
+  }
+
+  # `camblur status --camera`, `reprocess --camera` and `erase --camera` find a camera's
+  # pictures in a time range without a scan.
+  global_secondary_index {
+    name               = local.camera_index
+    hash_key           = "camera_id"
+    range_key          = "captured_at"
+    projection_type    = "INCLUDE"
+    non_key_attributes = ["status", "reason", "refine_outcome", "raw_key", "raw_version_id", "capture_day"]
   }
 
   ttl {
