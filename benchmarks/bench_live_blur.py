@@ -1,34 +1,43 @@
 """Live blur vs the decode+encode floor, on photo-like 1080p and 2160p JPEGs with 5 boxes.
 
-    make bench            (or: .venv/bin/python benchmarks/bench_live_blur.py)
+    make bench            (or: .venv/bin/python benchmarks/bench_live_blur.py [--rounds N])
 
-Measures, in-process and single-threaded, the median time of what the live function does to
-one picture besides S3 and Rekognition (decode, orientation, blur, strip metadata, encode),
-and of a plain decode + encode at the same quality. Prints both, their ratio, and the peak
-memory (RSS) of a process that blurs one 2160p picture. Last line:
-`blur/floor ratio: <1080p> <2160p>`.
+Four input classes, as cameras write them: plain (no profile, no orientation), an embedded
+sRGB profile, a wide-gamut (Display P3) profile, and EXIF orientation 6 (stored sideways).
+For each class and size, the floor is a plain decode + encode of that same file at the same
+quality; the blur is what the live function does besides S3 and Rekognition (decode, orient,
+convert colours, pixelate 5 boxes, strip metadata, encode). Every round runs each path once
+for every picture, pictures and paths in random order (a picture's floor and blur back to back,
+so that machine noise falls on both alike); the figure is the median of the per-round ratios. Also prints the peak memory (RSS) of a process that blurs one
+2160p picture. Last line: `blur/floor ratio: <1080p> <2160p>` (plain class).
 """
 
 from __future__ import annotations
 
+import argparse
 import io
+import random
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "lambdas"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.support: ICC profiles
 
 from camblur.core.blur import BlurSettings, anonymise
 from camblur.core.boxes import Box
 from camblur.core.picture import decode_picture
+from tests.support.icc import display_p3_profile, srgb_profile
 
 SIZES = {"1080p": (1920, 1080), "2160p": (3840, 2160)}
-REPEATS = {"1080p": 41, "2160p": 21}
+CLASSES = ("plain", "srgb", "widegamut", "rot6")
+ROUNDS = 40
 QUALITY = 85
 MAX_PIXELS = 40_000_000
 # Five persons, 3 % of the picture each: 15 % in all (before the 20 % margin).
@@ -37,8 +46,8 @@ BOXES = [
 ]
 
 
-def camera_frame(width: int, height: int) -> bytes:
-    """A photo-like JPEG: smooth shading, edges and sensor noise, saved by a camera at q90."""
+def camera_scene(width: int, height: int) -> Image.Image:
+    """A photo-like frame: smooth shading, edges and sensor noise."""
     rng = np.random.default_rng(42)
     y, x = np.mgrid[0:height, 0:width].astype(np.float32)
     scene = np.stack(
@@ -53,8 +62,22 @@ def camera_frame(width: int, height: int) -> bytes:
         40  # hard edges, like scaffolding
     )
     scene += rng.normal(0, 6, size=scene.shape)
+    return Image.fromarray(np.clip(scene, 0, 255).astype(np.uint8))
+
+
+def camera_frame(width: int, height: int, kind: str = "plain") -> bytes:
+    """The scene as a camera saves it at q90, with the profile or orientation of `kind`."""
+    scene, options = camera_scene(width, height), {}
+    if kind == "srgb":
+        options["icc_profile"] = srgb_profile(table=True)  # the common IEC61966-2.1 form
+    elif kind == "widegamut":
+        options["icc_profile"] = display_p3_profile()
+    elif kind == "rot6":
+        exif = Image.Exif()
+        exif[0x0112] = 6  # displayed turned 90° clockwise: stored turned the other way
+        scene, options["exif"] = scene.transpose(Image.Transpose.ROTATE_90), exif.tobytes()
     buffer = io.BytesIO()
-    Image.fromarray(np.clip(scene, 0, 255).astype(np.uint8)).save(buffer, "JPEG", quality=90)
+    scene.save(buffer, "JPEG", quality=90, **options)
     return buffer.getvalue()
 
 
@@ -70,14 +93,10 @@ def live_blur(data: bytes) -> bytes:
     return anonymise(decode_picture(data, MAX_PIXELS), BOXES, BlurSettings(jpeg_quality=QUALITY))
 
 
-def median_ms(work, data: bytes, repeats: int) -> float:
-    work(data)  # warm up caches and lazy imports
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        work(data)
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+def timed_ms(work: Callable[[bytes], bytes], data: bytes) -> float:
+    start = time.perf_counter()
+    work(data)
+    return (time.perf_counter() - start) * 1000
 
 
 def peak_rss_mb(data: bytes) -> float:
@@ -96,23 +115,51 @@ def peak_rss_mb(data: bytes) -> float:
 
 
 def main() -> None:
-    ratios, frames = [], {}
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=ROUNDS)
+    rounds = parser.parse_args().rounds
+    frames = {
+        (size, kind): camera_frame(width, height, kind)
+        for size, (width, height) in SIZES.items()
+        for kind in CLASSES
+    }
+    work = {"floor": floor, "blur": live_blur}
+    for key in frames:  # warm up lazy imports and the per-profile transform cache
+        for path in work:
+            work[path](frames[key])
+    keys, paths = list(frames), list(work)
+    times: dict[tuple[tuple[str, str], str], list[float]] = {
+        (key, path): [] for key in keys for path in paths
+    }
+    rng = random.Random(8)
+    for _ in range(rounds):
+        rng.shuffle(keys)
+        for key in keys:
+            # A picture's two paths back to back, in random order: a load spike hits both.
+            rng.shuffle(paths)
+            for path in paths:
+                times[key, path].append(timed_ms(work[path], frames[key]))
+
+    def ratio(key: tuple[str, str]) -> float:
+        per_round = [b / f for b, f in zip(times[key, "blur"], times[key, "floor"], strict=True)]
+        return statistics.median(per_round)
+
     print(
-        f"{'size':6} {'floor ms':>9} {'blur ms':>8} {'ratio':>6}   (median; q{QUALITY}; 5 boxes, 15 % of the picture)"
+        f"{'size':6} {'class':10} {'floor ms':>9} {'blur ms':>8} {'ratio':>6}"
+        f"   (median of {rounds} rounds; ratio: median of per-round ratios; q{QUALITY};"
+        " 5 boxes, 15 % of the picture)"
     )
-    for name, (width, height) in SIZES.items():
-        data = frames[name] = camera_frame(width, height)
-        # Interleave the two measurements so that machine noise hits both alike.
-        floor_ms = median_ms(floor, data, REPEATS[name])
-        blur_ms = median_ms(live_blur, data, REPEATS[name])
-        floor_ms = min(floor_ms, median_ms(floor, data, REPEATS[name]))
-        blur_ms = min(blur_ms, median_ms(live_blur, data, REPEATS[name]))
-        ratios.append(blur_ms / floor_ms)
-        print(f"{name:6} {floor_ms:9.1f} {blur_ms:8.1f} {ratios[-1]:6.3f}")
+    for key in frames:
+        floor_ms = statistics.median(times[key, "floor"])
+        blur_ms = statistics.median(times[key, "blur"])
+        print(f"{key[0]:6} {key[1]:10} {floor_ms:9.1f} {blur_ms:8.1f} {ratio(key):6.3f}")
     print(
-        f"peak RSS of a process blurring one 2160p picture: {peak_rss_mb(frames['2160p']):.0f} MB"
+        "peak RSS of a process blurring one 2160p picture:"
+        f" {peak_rss_mb(frames['2160p', 'plain']):.0f} MB"
     )
-    print(f"blur/floor ratio: {ratios[0]:.3f} {ratios[1]:.3f}")
+    by_class = " ".join(f"{kind} {ratio(('2160p', kind)):.3f}" for kind in CLASSES)
+    print(f"blur/floor by class 2160p: {by_class}")
+    print(f"blur/floor ratio: {ratio(('1080p', 'plain')):.3f} {ratio(('2160p', 'plain')):.3f}")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ from camblur.core.picture import Picture
 MAX_CELLS_ACROSS = 6  # cells across the long side of a grown box
 MIN_CELL_PIXELS = 4
 GAUSSIAN_SIGMA_PER_SIDE = 0.2
-PIXELATE_REDUCING_GAP = 3.0
 SRGB_ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 
@@ -79,15 +78,17 @@ def _obscure(image: Image.Image, region: tuple[int, ...], style: BlurStyle) -> N
     if style is BlurStyle.GAUSSIAN:
         # Only the crop is blurred: pixels outside the region stay exactly as they were.
         radius = max(1.0, GAUSSIAN_SIGMA_PER_SIDE * long_side)
-        patch = image.crop(region).filter(ImageFilter.GaussianBlur(radius))
-    else:
-        cell = max(MIN_CELL_PIXELS, -(-long_side // MAX_CELLS_ACROSS))
-        cells_x = max(1, -(-box_width // cell))
-        cells_y = max(1, -(-box_height // cell))
-        # Each cell becomes the mean of its pixels. Resizing the region in place (no crop) with
-        # a reducing gap (integer block means first) is what keeps this near the encode floor.
-        small = image.resize(
-            (cells_x, cells_y), Image.Resampling.BOX, box=region, reducing_gap=PIXELATE_REDUCING_GAP
-        )
-        patch = small.resize((box_width, box_height), Image.Resampling.NEAREST)
-    image.paste(patch, (left, top))
+        image.paste(image.crop(region).filter(ImageFilter.GaussianBlur(radius)), (left, top))
+        return
+    cell = max(MIN_CELL_PIXELS, -(-long_side // MAX_CELLS_ACROSS))
+    # As many cells along each side as `cell` needs, made as equal as whole pixels allow (the
+    # last one at most a few pixels smaller), so that no thin strip keeps more detail.
+    cell_x = -(-box_width // -(-box_width // cell))
+    cell_y = -(-box_height // -(-box_height // cell))
+    # Each cell becomes the mean of its pixels: one integer block-mean pass over the region in
+    # place (no crop), then a fill per cell (no enlarged patch to build and paste). This is what
+    # keeps pixelation near the decode+encode floor.
+    means = image.reduce((cell_x, cell_y), box=region).load()
+    for row, y in enumerate(range(top, bottom, cell_y)):
+        for column, x in enumerate(range(left, right, cell_x)):
+            image.paste(means[column, row], (x, y, min(x + cell_x, right), min(y + cell_y, bottom)))

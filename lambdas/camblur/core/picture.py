@@ -6,11 +6,12 @@ picture the same way and the boxes Rekognition returns always refer to the pixel
 
 from __future__ import annotations
 
+import functools
 import io
 import warnings
 from dataclasses import dataclass
 
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageChops, ImageCms, ImageOps, UnidentifiedImageError
 
 from camblur.core.errors import PictureRejected
 
@@ -24,6 +25,9 @@ DETECTION_MAX_SIDE = 4096  # long side of a converted picture sent inline
 
 EXIF_ORIENTATION = 0x0112
 SRGB_PROFILE = ImageCms.createProfile("sRGB")
+# A profile whose conversion moves no colour by more than this is sRGB, whatever it is called.
+SRGB_TOLERANCE = 1
+PROFILES_CACHED = 8  # distinct camera profiles kept per process, with their transforms
 SIXTEEN_BIT_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I"})
 
 
@@ -79,8 +83,9 @@ def decode_picture(data: bytes, max_pixels: int) -> Picture:
     plain_rgb = image.mode in ("RGB", "L")
     orientation = image.getexif().get(EXIF_ORIENTATION, 1) if source_format == "JPEG" else 1
     if orientation not in (1, None):
-        image = ImageOps.exif_transpose(image)
-    image = _to_srgb(_to_rgb(image), icc_profile)
+        ImageOps.exif_transpose(image, in_place=True)  # one turn of the pixels, no copy after
+    image = _to_rgb(image)
+    _to_srgb(image, icc_profile)
     # Pillow re-writes what `info` holds (the JPEG comment, for one) on save: carry no metadata.
     image.info = {}
     reads_original = (
@@ -120,15 +125,49 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def _to_srgb(image: Image.Image, icc_profile: bytes | None) -> Image.Image:
-    """Convert from an embedded colour profile to sRGB, so the output needs no camera profile."""
+def _to_srgb(image: Image.Image, icc_profile: bytes | None) -> None:
+    """Convert an RGB image in place from its embedded profile to sRGB (the output has no other).
+
+    Most cameras embed an sRGB profile, which needs no conversion: skipping it is what keeps a
+    profiled picture at the cost of a plain one (converting a 2160p frame costs twice a decode).
+    """
     if icc_profile is None:
-        return image
+        return
+    transform = _transform_to_srgb(icc_profile)
+    if transform is not None:
+        ImageCms.applyTransform(image, transform, inPlace=True)
+
+
+@functools.lru_cache(maxsize=PROFILES_CACHED)
+def _transform_to_srgb(icc_profile: bytes) -> ImageCms.ImageCmsTransform | None:
+    """The RGB->sRGB transform for a profile, or None when the pixels are to be left as they are.
+
+    Whether a profile is sRGB is decided by what it does, not by its name: converting a grid of
+    colours through it. Cameras embed many sRGB variants (a 1024-point curve or a parametric one,
+    v2 or v4, under various names), and each leaves the grid within ±1; Display P3 shares sRGB's
+    curve and Adobe RGB its red and blue, yet both move saturated colours by tens of levels.
+    """
     try:
         source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
-        return ImageCms.profileToProfile(image, source, SRGB_PROFILE, outputMode="RGB") or image
+        transform = ImageCms.buildTransform(source, SRGB_PROFILE, "RGB", "RGB")
     except (ImageCms.PyCMSError, OSError, ValueError):
-        return image  # an unreadable profile: the pixels are still right in most viewers
+        # Unreadable, or not an RGB profile: the pixels are still right in most viewers.
+        return None
+    grid = _colour_grid()
+    moved = ImageChops.difference(grid, ImageCms.applyTransform(grid, transform))
+    if max(high for _, high in moved.getextrema()) <= SRGB_TOLERANCE:
+        return None
+    return transform
+
+
+@functools.cache
+def _colour_grid() -> Image.Image:
+    """16 levels a channel in every combination, and the full ramp of grey and each primary."""
+    levels = [round(i * 255 / 15) for i in range(16)]
+    colours = [(r, g, b) for r in levels for g in levels for b in levels]
+    for v in range(256):
+        colours += [(v, v, v), (v, 0, 0), (0, v, 0), (0, 0, v)]
+    return Image.frombytes("RGB", (len(colours), 1), bytes(c for rgb in colours for c in rgb))
 
 
 def detection_jpeg(picture: Picture, max_bytes: int = REKOGNITION_MAX_INLINE_BYTES) -> bytes:
