@@ -24,6 +24,9 @@ locals {
         MAX_IMAGE_PIXELS             = tostring(var.blur.max_image_pixels)
         MAX_OBJECT_BYTES             = tostring(var.blur.max_object_bytes)
         PERSON_MIN_CONFIDENCE        = tostring(var.person_min_confidence)
+        REKOGNITION_TPS              = tostring(var.live_rekognition_tps)
+        MAX_CONCURRENCY              = tostring(var.live_reserved_concurrency) # the instances that share it
+        REKOGNITION_MAX_WAIT_SECONDS = tostring(var.live_rekognition_max_wait_seconds)
         CAPTURE_TIME_ZONE            = var.capture_time_zone
         RAW_KEY_PREFIX               = var.raw_notification_filter.prefix # camera id follows it
         STATE_TTL_DAYS               = tostring(var.state_ttl_days)
@@ -73,6 +76,8 @@ locals {
         MODEL_VERSION_ARN            = var.model.version_arn # DetectCustomLabels needs no project
         CUSTOM_LABEL_NAMES           = join(",", var.custom_label_names)
         CUSTOM_MIN_CONFIDENCE        = tostring(var.custom_min_confidence)
+        REKOGNITION_TPS              = tostring(var.refine_rekognition_tps)
+        MAX_CONCURRENCY              = tostring(var.refine_maximum_concurrency)
         POWERTOOLS_SERVICE_NAME      = var.function_names["refine_worker"]
         POWERTOOLS_METRICS_NAMESPACE = var.metrics_namespace
         POWERTOOLS_LOG_LEVEL         = var.log_level
