@@ -106,12 +106,18 @@ module "pipeline" {
     architecture = var.lambda_architecture
   }
   live = {
-    memory_mb             = var.live_memory_mb
-    timeout_seconds       = var.live_timeout_seconds
-    reserved_concurrency  = var.live_reserved_concurrency
-    max_event_age_seconds = var.live_max_event_age_seconds
-    notification_filter   = var.raw_notification_filter
-    person_min_confidence = var.person_min_confidence
+    memory_mb                    = var.live_memory_mb
+    timeout_seconds              = var.live_timeout_seconds
+    reserved_concurrency         = var.live_reserved_concurrency
+    max_event_age_seconds        = var.live_max_event_age_seconds
+    notification_filter          = var.raw_notification_filter
+    person_min_confidence        = var.person_min_confidence
+    trigger                      = var.live_trigger
+    rekognition_tps              = var.live_rekognition_tps
+    rekognition_max_wait_seconds = var.live_rekognition_max_wait_seconds
+    batch_size                   = var.live_batch_size
+    max_receive_count            = var.live_max_receive_count
+    backlog_age_alarm_seconds    = var.live_backlog_age_alarm_seconds
   }
   refine = {
     memory_mb             = var.worker_memory_mb
@@ -121,6 +127,7 @@ module "pipeline" {
     custom_label_names    = var.custom_label_names
     custom_min_confidence = var.custom_min_confidence
     days_back             = var.refine_days_back
+    rekognition_tps       = var.refine_rekognition_tps
   }
   model = {
     project_arn           = var.model_project_arn

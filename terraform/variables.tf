@@ -500,3 +500,89 @@ variable "alarm_topic_arn" {
     error_message = "alarm_topic_arn must be null or an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)."
   }
 }
+
+# ---------------------------------------------------------------- live trigger and Rekognition pacing (README: Scale)
+
+variable "live_trigger" {
+  description = "How S3 reaches live_blur: \"s3_async\" (S3 invokes it asynchronously) or \"sqs\" (S3 -> live queue -> event source mapping; the shape that absorbs bursts)."
+  type        = string
+  default     = "s3_async"
+  nullable    = false
+
+  validation {
+    condition     = contains(["s3_async", "sqs"], var.live_trigger)
+    error_message = "live_trigger must be one of: s3_async, sqs."
+  }
+}
+
+variable "live_rekognition_tps" {
+  description = "DetectLabels calls per second live_blur may make in all (the account's quota, or the part of it left to camblur); REKOGNITION_TPS."
+  type        = number
+  default     = 50
+  nullable    = false
+
+  validation {
+    condition     = var.live_rekognition_tps > 0
+    error_message = "live_rekognition_tps must be a positive number."
+  }
+}
+
+variable "live_rekognition_max_wait_seconds" {
+  description = "How long one picture waits out DetectLabels throttling inside an invocation before it is handed back to the live queue with a delay; REKOGNITION_MAX_WAIT_SECONDS."
+  type        = number
+  default     = 5
+  nullable    = false
+
+  validation {
+    condition     = var.live_rekognition_max_wait_seconds >= 0 && var.live_rekognition_max_wait_seconds <= 30
+    error_message = "live_rekognition_max_wait_seconds must be between 0 and 30."
+  }
+}
+
+variable "refine_rekognition_tps" {
+  description = "DetectCustomLabels calls per second refine_worker may make in all (the account's quota; the model's inference units may allow less); REKOGNITION_TPS."
+  type        = number
+  default     = 50
+  nullable    = false
+
+  validation {
+    condition     = var.refine_rekognition_tps > 0
+    error_message = "refine_rekognition_tps must be a positive number."
+  }
+}
+
+variable "live_batch_size" {
+  description = "Messages (pictures) per live_blur invocation from the live queue."
+  type        = number
+  default     = 10
+  nullable    = false
+
+  validation {
+    condition     = var.live_batch_size >= 1 && var.live_batch_size <= 10
+    error_message = "live_batch_size must be between 1 and 10 (above 10 SQS needs a batching window)."
+  }
+}
+
+variable "live_max_receive_count" {
+  description = "A live message goes to the live DLQ after this many receives (throttling hand-backs count: 20 is 30 min or more of throttling)."
+  type        = number
+  default     = 20
+  nullable    = false
+
+  validation {
+    condition     = var.live_max_receive_count >= 5 && var.live_max_receive_count <= 1000
+    error_message = "live_max_receive_count must be between 5 and 1000."
+  }
+}
+
+variable "live_backlog_age_alarm_seconds" {
+  description = "Alarm when the oldest message in the live queue is older than this (pictures not yet published)."
+  type        = number
+  default     = 300
+  nullable    = false
+
+  validation {
+    condition     = var.live_backlog_age_alarm_seconds >= 60
+    error_message = "live_backlog_age_alarm_seconds must be at least 60."
+  }
+}

@@ -48,6 +48,20 @@ def _confidence(text: str) -> float:
     return value
 
 
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise ValueError("must be a positive number")
+    return value
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 900:
+        raise ValueError("must be between 0 and 900 seconds")
+    return value
+
+
 def _jpeg_quality(text: str) -> int:
     value = int(text)
     if not 1 <= value <= 95:
@@ -131,6 +145,10 @@ class BlurConfig:
     jpeg_quality: int = _env("JPEG_QUALITY", _jpeg_quality, 85)
     max_image_pixels: int = _env("MAX_IMAGE_PIXELS", _positive_int, 40_000_000)
     max_object_bytes: int = _env("MAX_OBJECT_BYTES", _positive_int, 50 * 1024 * 1024)
+    # The account's rate for this function's Rekognition operation, and how many instances of
+    # the function may run at once: each instance paces itself to its share (adapters/pacing).
+    rekognition_tps: float = _env("REKOGNITION_TPS", _positive_float, 50.0)
+    max_concurrency: int = _env("MAX_CONCURRENCY", _positive_int, 10)
 
     @property
     def blur_settings(self) -> BlurSettings:
@@ -144,6 +162,9 @@ class LiveConfig(BlurConfig):
     state_ttl_days: int = _env("STATE_TTL_DAYS", _positive_int, 400)
     # The notification's key prefix (may be empty): the camera id is the segment after it.
     raw_key_prefix: str = _env("RAW_KEY_PREFIX", str, "")
+    # How long one picture may wait out throttling inside an invocation before it is handed
+    # back to the live queue with a delay (0: hand back at once).
+    rekognition_max_wait_seconds: float = _env("REKOGNITION_MAX_WAIT_SECONDS", _seconds, 5.0)
 
 
 def _non_negative_int(text: str) -> int:

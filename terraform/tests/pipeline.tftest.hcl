@@ -29,12 +29,18 @@ variables {
   dashboard_name = "t"
   code           = { zip_path = "tests/fixtures/placeholder.zip", runtime = "python3.13", architecture = "arm64" }
   live = {
-    memory_mb             = 1024
-    timeout_seconds       = 60
-    reserved_concurrency  = 20
-    max_event_age_seconds = 3600
-    notification_filter   = { prefix = "cameras/", suffix = ".jpg" }
-    person_min_confidence = 50
+    memory_mb                    = 1024
+    timeout_seconds              = 60
+    reserved_concurrency         = 20
+    max_event_age_seconds        = 3600
+    notification_filter          = { prefix = "cameras/", suffix = ".jpg" }
+    person_min_confidence        = 50
+    trigger                      = "s3_async"
+    rekognition_tps              = 50
+    rekognition_max_wait_seconds = 5
+    batch_size                   = 10
+    max_receive_count            = 20
+    backlog_age_alarm_seconds    = 300
   }
   refine = {
     memory_mb             = 1024
@@ -44,6 +50,7 @@ variables {
     custom_label_names    = ["person", "license_plate"]
     custom_min_confidence = 50
     days_back             = 1
+    rekognition_tps       = 50
   }
   model = {
     project_arn           = "arn:aws:rekognition:eu-west-1:123456789012:project/people/1700000000000"
@@ -187,12 +194,18 @@ run "no_filter_means_every_new_object" {
 
   variables {
     live = {
-      memory_mb             = 1024
-      timeout_seconds       = 60
-      reserved_concurrency  = 20
-      max_event_age_seconds = 3600
-      notification_filter   = { prefix = "", suffix = "" } # the stack's default
-      person_min_confidence = 50
+      memory_mb                    = 1024
+      timeout_seconds              = 60
+      reserved_concurrency         = 20
+      max_event_age_seconds        = 3600
+      notification_filter          = { prefix = "", suffix = "" } # the stack's default
+      person_min_confidence        = 50
+      trigger                      = "s3_async"
+      rekognition_tps              = 50
+      rekognition_max_wait_seconds = 5
+      batch_size                   = 10
+      max_receive_count            = 20
+      backlog_age_alarm_seconds    = 300
     }
   }
 

@@ -84,13 +84,16 @@ run "buckets_and_table_are_protected" {
 
   assert {
     condition = (
-      one(aws_dynamodb_table.this.global_secondary_index).name == "by_capture_day" &&
-      one(aws_dynamodb_table.this.global_secondary_index).hash_key == "capture_day" &&
-      one(aws_dynamodb_table.this.global_secondary_index).range_key == "pk" &&
-      one(aws_dynamodb_table.this.global_secondary_index).projection_type == "INCLUDE" &&
-      toset(one(aws_dynamodb_table.this.global_secondary_index).non_key_attributes) == toset(["status", "raw_key", "raw_version_id"])
+      { for index in aws_dynamodb_table.this.global_secondary_index : index.name => [index.hash_key, index.range_key, index.projection_type] } == {
+        by_capture_day = ["capture_day", "pk", "INCLUDE"]
+        by_camera      = ["camera_id", "captured_at", "INCLUDE"]
+      } &&
+      alltrue([
+        for index in aws_dynamodb_table.this.global_secondary_index :
+        length(setsubtract(["status", "reason", "refine_outcome", "raw_key", "raw_version_id"], index.non_key_attributes)) == 0
+      ])
     )
-    error_message = "The GSI must match docs/architecture.md."
+    error_message = "The indexes (by_capture_day, by_camera, each with the status attributes) must match docs/architecture.md."
   }
 
   assert {

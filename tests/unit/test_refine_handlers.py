@@ -132,6 +132,8 @@ def test_every_refinement_handler_declares_exactly_what_it_reads() -> None:
             "MODEL_VERSION_ARN",
             "CUSTOM_LABEL_NAMES",
             "CUSTOM_MIN_CONFIDENCE",
+            "REKOGNITION_TPS",
+            "MAX_CONCURRENCY",
         }
     )
     assert (

@@ -18,10 +18,21 @@ RETRYING = Config(
     retries={"mode": "adaptive", "max_attempts": 5}, connect_timeout=5, read_timeout=30
 )
 
+# Rekognition: one attempt per call, no SDK retry. Throttling is paced and retried by
+# camblur.adapters.pacing instead: botocore's retry quota (standard and adaptive modes) is
+# empty after about 20 throttled retries, and every later call of the process then makes a
+# single attempt. With one attempt the quota is never drawn on (botocore asks for it only
+# before a retry). Other errors go back to the queue, which retries them later.
+SINGLE_ATTEMPT = Config(
+    retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=5, read_timeout=30
+)
+
+CONFIG_BY_SERVICE = {"rekognition": SINGLE_ATTEMPT}
+
 
 @cache
 def client(service: str) -> Any:
-    return boto3.client(service, config=RETRYING)
+    return boto3.client(service, config=CONFIG_BY_SERVICE.get(service, RETRYING))
 
 
 @cache

@@ -1,4 +1,4 @@
-"""SQS: the refine queue. Sends in batches of ten; reads the depth the reconciler decides on."""
+"""SQS: the refine queue (sends in batches of ten, reads its depth) and hand-backs with a delay."""
 
 from __future__ import annotations
 
@@ -86,3 +86,43 @@ class RefineQueue:
             in_flight=int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
             delayed=int(attributes.get("ApproximateNumberOfMessagesDelayed", 0)),
         )
+
+
+class MessageVisibility:
+    """Returns received messages to their queue after a chosen delay (ChangeMessageVisibility).
+
+    The queue is named by the records' eventSourceARN; its URL is looked up once per process.
+    """
+
+    def __init__(self, sqs: Any = None) -> None:
+        self._sqs = sqs or client("sqs")
+        self._urls: dict[str, str] = {}
+
+    def delay(self, queue_arn: str, delays: Sequence[tuple[str, int]]) -> int:
+        """Make each (receipt handle, seconds) visible again after its seconds; returns how
+        many changes SQS refused. Never raises: a refused change only means the message comes
+        back after the queue's visibility timeout instead."""
+        refused = 0
+        try:
+            url = self._url(queue_arn)
+            for start in range(0, len(delays), SQS_MAX_BATCH):
+                batch = delays[start : start + SQS_MAX_BATCH]
+                response = self._sqs.change_message_visibility_batch(
+                    QueueUrl=url,
+                    Entries=[
+                        {"Id": str(index), "ReceiptHandle": handle, "VisibilityTimeout": seconds}
+                        for index, (handle, seconds) in enumerate(batch)
+                    ],
+                )
+                refused += len(response.get("Failed", []))
+        except (ClientError, BotoCoreError):
+            return len(delays)
+        return refused
+
+    def _url(self, queue_arn: str) -> str:
+        if queue_arn not in self._urls:
+            # arn:aws:sqs:<region>:<account>:<name>
+            _, _, _, _, account, name = queue_arn.split(":", 5)
+            response = self._sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)
+            self._urls[queue_arn] = response["QueueUrl"]
+        return self._urls[queue_arn]

@@ -1,35 +1,91 @@
-"""Lambda 1, live_blur: S3 ObjectCreated on the raw bucket → blurred copy + state."""
+"""Lambda 1, live_blur: a new raw picture → blurred copy + state.
+
+Two event shapes: SQS batches from the live queue whose bodies are S3 notifications (the
+deployed trigger, camblur.live_batch: partial batch response), and a direct S3 event (an
+asynchronous invocation by S3; kept for compatibility and tests).
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from datetime import datetime
 from functools import cache
 from typing import Any
 
 from camblur import config
+from camblur.adapters.aws import client
+from camblur.adapters.pacing import PacedRekognition, Pacer, TokenBucket, instance_rate
+from camblur.adapters.queue import MessageVisibility
 from camblur.adapters.rekognition import PeopleDetector
 from camblur.adapters.state import BlurStateTable
 from camblur.adapters.storage import PictureStore
 from camblur.core.errors import TransientError
 from camblur.events import object_events
+from camblur.live_batch import LiveBatch
 from camblur.live_pass import LivePass
 from camblur.observability import logger, metrics
+
+NO_CONTEXT_SECONDS = 60.0
+
+
+def build_live_pass(
+    settings: config.LiveConfig,
+    *,
+    rekognition: Any = None,
+    s3: Any = None,
+    dynamodb: Any = None,
+    monotonic: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    now: Callable[[], datetime] | None = None,
+) -> LivePass:
+    """The live pass with its DetectLabels calls paced to this instance's share of the
+    account's rate. Clients and clocks are arguments for benchmarks/bench_scale.py."""
+    rate = instance_rate(settings.rekognition_tps, settings.max_concurrency)
+    pacer = Pacer(
+        TokenBucket(rate, clock=monotonic, sleep=sleep),
+        settings.rekognition_max_wait_seconds,
+        clock=monotonic,
+        sleep=sleep,
+    )
+    detector = PeopleDetector(
+        settings.person_min_confidence,
+        PacedRekognition(rekognition or client("rekognition"), pacer),
+    )
+    state = BlurStateTable(settings.state_table, dynamodb)
+    if now is None:
+        return LivePass(settings, PictureStore(s3), state, detector)
+    return LivePass(settings, PictureStore(s3), state, detector, clock=now)
 
 
 @cache
 def live_pass() -> LivePass:
     """Built once per Lambda process; a bad environment variable fails here, by name."""
-    settings = config.load(config.LiveConfig)
-    return LivePass(
-        settings,
-        PictureStore(),
-        BlurStateTable(settings.state_table),
-        PeopleDetector(settings.person_min_confidence),
-    )
+    return build_live_pass(config.load(config.LiveConfig))
+
+
+def is_sqs_batch(event: dict[str, Any]) -> bool:
+    records = event.get("Records") or [{}]
+    return records[0].get("eventSource") == "aws:sqs"
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    if is_sqs_batch(event):
+
+        def remaining_seconds() -> float:
+            if hasattr(context, "get_remaining_time_in_millis"):
+                return float(context.get_remaining_time_in_millis()) / 1000
+            return NO_CONTEXT_SECONDS
+
+        return LiveBatch(live_pass(), MessageVisibility()).handle(
+            event["Records"], remaining_seconds
+        )
+    return _direct(event)
+
+
+def _direct(event: dict[str, Any]) -> dict[str, Any]:
     """Process every record; if any failed transiently, raise after the others are done."""
     service = live_pass()
     outcomes, failures = [], []

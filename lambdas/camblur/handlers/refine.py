@@ -9,6 +9,8 @@ from functools import cache
 from typing import Any
 
 from camblur import config
+from camblur.adapters.aws import client
+from camblur.adapters.pacing import PacedRekognition, Pacer, TokenBucket, instance_rate
 from camblur.adapters.rekognition import CustomLabelsDetector
 from camblur.adapters.state import BlurStateTable, RunTable
 from camblur.adapters.storage import PictureStore
@@ -29,6 +31,14 @@ def worker() -> RefineWorker:
             settings.model_version_arn,
             settings.custom_label_names,
             settings.custom_min_confidence,
+            # Paced to this instance's share of DetectCustomLabels; the worker backs off.
+            PacedRekognition(
+                client("rekognition"),
+                Pacer(
+                    TokenBucket(instance_rate(settings.rekognition_tps, settings.max_concurrency)),
+                    max_wait=0.0,
+                ),
+            ),
         ),
     )
 

@@ -1,4 +1,5 @@
-"""The refine worker's SQS batch handling: Powertools' partial batch response, stopping early."""
+"""The refine worker's SQS batch handling: the shared processor (camblur.sqs_batch) with its
+reasons to stop early, and the batch result."""
 
 from __future__ import annotations
 
@@ -7,55 +8,24 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    FailureResponse,
-    SuccessResponse,
-)
-
 from camblur.adapters.rekognition import ModelNotReady, Throttled
-from camblur.core.errors import TransientError
+from camblur.sqs_batch import DEADLINE_MARGIN_SECONDS, BatchHalted, HaltingBatchProcessor
 
-DEADLINE_MARGIN_SECONDS = 10.0  # leave this much of the Lambda timeout for the last picture
-
-
-class BatchHalted(TransientError):  # noqa: N818 - names the situation
-    """Handed back unprocessed: going on with the batch could only fail or time out."""
+__all__ = ["DEADLINE_MARGIN_SECONDS", "BatchHalted", "BatchResult", "RefineBatchProcessor"]
 
 
-class RefineBatchProcessor(BatchProcessor):
-    """Powertools' SQS partial-batch processor that hands back the rest of the batch at once
-    when going on is pointless: the model is not ready, throttling lasts to the deadline, or the
-    deadline is near. (Powertools' own SqsFifoPartialProcessor short-circuits the same way.)
+def _halt_reason(error: BaseException) -> str | None:
+    """The model is not ready, or throttling lasted to the deadline: the rest can only fail."""
+    if isinstance(error, ModelNotReady):
+        return f"model not ready: {error}"
+    if isinstance(error, Throttled):
+        return "throttled until the deadline"
+    return None
 
-    raise_on_entire_batch_failure=False: a batch handed back whole because the model stopped is
-    the expected end of a session, not a function error; raising would count as a Lambda error
-    (alarms) while returning every id in batchItemFailures has the same effect on the queue.
-    """
 
+class RefineBatchProcessor(HaltingBatchProcessor):
     def __init__(self, remaining_seconds: Callable[[], float]) -> None:
-        super().__init__(EventType.SQS, raise_on_entire_batch_failure=False)
-        self._remaining_seconds = remaining_seconds
-        self.halted: str | None = None
-
-    def _process_record(self, record: dict[str, Any]) -> SuccessResponse | FailureResponse:
-        if self.halted is None and self._remaining_seconds() < DEADLINE_MARGIN_SECONDS:
-            self.halted = "too close to the timeout"
-        if self.halted is not None:
-            halted = BatchHalted(self.halted)
-            return self.failure_handler(
-                record=self._to_batch_type(record, event_type=self.event_type),
-                exception=(BatchHalted, halted, None),
-            )
-        response = super()._process_record(record)
-        if response[0] == "fail":
-            error = self.exceptions[-1][1]
-            if isinstance(error, ModelNotReady):
-                self.halted = f"model not ready: {error}"
-            elif isinstance(error, Throttled):
-                self.halted = "throttled until the deadline"
-        return response
+        super().__init__(remaining_seconds, _halt_reason)
 
 
 @dataclass

@@ -27,6 +27,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from camblur.adapters.pacing import full_jitter
 from camblur.adapters.rekognition import (
     CustomLabelsDetector,
     Detection,
@@ -44,8 +45,6 @@ from camblur.observability import MetricUnit, logger, metrics
 from camblur.refine.batch import DEADLINE_MARGIN_SECONDS, BatchResult, RefineBatchProcessor
 from camblur.refine.messages import MalformedMessage, PictureStates, RefineMessage
 
-BACKOFF_BASE_SECONDS = 0.1
-BACKOFF_MAX_SECONDS = 2.0
 PUBLISH_ATTEMPTS = 3  # state races on one raw version before the message is retried later
 
 
@@ -247,14 +246,17 @@ class RefineWorker:
         return Outcome.REFINED
 
     def _detect(self, source: DetectionInput, remaining_seconds: Callable[[], float]) -> Detection:
-        """Call the model; on throttling back off (exponential, jittered) within our time."""
+        """Call the model; on throttling back off (exponential, full jitter) within our time.
+
+        The client's token bucket (handlers/refine.py) keeps this instance to its share of
+        the account's DetectCustomLabels rate; this loop absorbs what throttling remains.
+        """
         attempt = 0
         while True:
             try:
                 return self._detector.detect(source)
             except Throttled:
-                ceiling = min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)
-                delay = ceiling * (0.5 + 0.5 * self._jitter())
+                delay = full_jitter(attempt, rand=self._jitter)
                 if remaining_seconds() - delay < DEADLINE_MARGIN_SECONDS:
                     raise
                 self._sleep(delay)

@@ -24,6 +24,9 @@ locals {
         MAX_IMAGE_PIXELS             = tostring(var.blur.max_image_pixels)
         MAX_OBJECT_BYTES             = tostring(var.blur.max_object_bytes)
         PERSON_MIN_CONFIDENCE        = tostring(var.live.person_min_confidence)
+        REKOGNITION_TPS              = tostring(var.live.rekognition_tps)
+        MAX_CONCURRENCY              = tostring(var.live.reserved_concurrency) # the instances that share it
+        REKOGNITION_MAX_WAIT_SECONDS = tostring(var.live.rekognition_max_wait_seconds)
         CAPTURE_TIME_ZONE            = var.state.capture_time_zone
         RAW_KEY_PREFIX               = var.live.notification_filter.prefix # camera id follows it
         STATE_TTL_DAYS               = tostring(var.state.ttl_days)
@@ -73,6 +76,8 @@ locals {
         MODEL_VERSION_ARN            = var.model.version_arn # DetectCustomLabels needs no project
         CUSTOM_LABEL_NAMES           = join(",", var.refine.custom_label_names)
         CUSTOM_MIN_CONFIDENCE        = tostring(var.refine.custom_min_confidence)
+        REKOGNITION_TPS              = tostring(var.refine.rekognition_tps)
+        MAX_CONCURRENCY              = tostring(var.refine.maximum_concurrency)
         POWERTOOLS_SERVICE_NAME      = var.function_names["refine_worker"]
         POWERTOOLS_METRICS_NAMESPACE = var.operations.metrics_namespace
         POWERTOOLS_LOG_LEVEL         = var.operations.log_level

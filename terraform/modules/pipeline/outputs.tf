@@ -14,12 +14,13 @@ output "refine_mapping_uuid" {
 }
 
 output "raw_notification" {
-  description = "What triggers live_blur: events, prefix and suffix of the raw bucket's notification."
+  description = "What triggers live_blur: the raw bucket's notification (to the function, or to the live queue when live_trigger = \"sqs\"), its events, prefix and suffix."
   value = {
-    function_arn = one(aws_s3_bucket_notification.raw.lambda_function).lambda_function_arn
-    events       = one(aws_s3_bucket_notification.raw.lambda_function).events
-    prefix       = one(aws_s3_bucket_notification.raw.lambda_function).filter_prefix
-    suffix       = one(aws_s3_bucket_notification.raw.lambda_function).filter_suffix
+    function_arn = local.live_from_queue ? null : one(aws_s3_bucket_notification.raw.lambda_function).lambda_function_arn
+    queue_arn    = local.live_from_queue ? one(aws_s3_bucket_notification.raw.queue).queue_arn : null
+    events       = local.live_from_queue ? one(aws_s3_bucket_notification.raw.queue).events : one(aws_s3_bucket_notification.raw.lambda_function).events
+    prefix       = local.live_from_queue ? one(aws_s3_bucket_notification.raw.queue).filter_prefix : one(aws_s3_bucket_notification.raw.lambda_function).filter_prefix
+    suffix       = local.live_from_queue ? one(aws_s3_bucket_notification.raw.queue).filter_suffix : one(aws_s3_bucket_notification.raw.lambda_function).filter_suffix
   }
 }
 

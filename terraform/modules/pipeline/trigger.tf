@@ -13,16 +13,31 @@ resource "aws_lambda_permission" "raw_bucket_invokes_live" {
 resource "aws_s3_bucket_notification" "raw" {
   bucket = var.storage.raw_bucket_name
 
-  lambda_function {
-    id                  = "live-blur"
-    lambda_function_arn = aws_lambda_function.this["live_blur"].arn
-    events              = ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
-    filter_prefix       = var.live.notification_filter.prefix != "" ? var.live.notification_filter.prefix : null
-    filter_suffix       = var.live.notification_filter.suffix != "" ? var.live.notification_filter.suffix : null
+  # live_trigger (live_queue.tf): S3 invokes live_blur, or sends to the live queue.
+  dynamic "lambda_function" {
+    for_each = local.live_from_queue ? [] : ["live-blur"]
+    content {
+      id                  = lambda_function.value
+      lambda_function_arn = aws_lambda_function.this["live_blur"].arn
+      events              = ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
+      filter_prefix       = var.live.notification_filter.prefix != "" ? var.live.notification_filter.prefix : null
+      filter_suffix       = var.live.notification_filter.suffix != "" ? var.live.notification_filter.suffix : null
+    }
   }
 
-  # S3 checks that it may invoke the function when the notification is written.
-  depends_on = [aws_lambda_permission.raw_bucket_invokes_live]
+  dynamic "queue" {
+    for_each = aws_sqs_queue.live
+    content {
+      id            = "live-blur"
+      queue_arn     = queue.value.arn
+      events        = ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
+      filter_prefix = var.live.notification_filter.prefix != "" ? var.live.notification_filter.prefix : null
+      filter_suffix = var.live.notification_filter.suffix != "" ? var.live.notification_filter.suffix : null
+    }
+  }
+
+  # S3 checks that it may invoke the function / send to the queue when this is written.
+  depends_on = [aws_lambda_permission.raw_bucket_invokes_live, aws_sqs_queue_policy.live]
 }
 
 data "aws_caller_identity" "current" {}

@@ -34,20 +34,26 @@ variable "code" {
 }
 
 variable "live" {
-  description = "live_blur: live_memory_mb, live_timeout_seconds, live_reserved_concurrency, live_max_event_age_seconds, raw_notification_filter, person_min_confidence."
+  description = "live_blur and its trigger: live_memory_mb, live_timeout_seconds, live_reserved_concurrency, live_max_event_age_seconds, raw_notification_filter, person_min_confidence, live_trigger, live_rekognition_tps, live_rekognition_max_wait_seconds, live_batch_size, live_max_receive_count, live_backlog_age_alarm_seconds."
   type = object({
-    memory_mb             = number
-    timeout_seconds       = number
-    reserved_concurrency  = number
-    max_event_age_seconds = number
-    notification_filter   = object({ prefix = string, suffix = string })
-    person_min_confidence = number
+    memory_mb                    = number
+    timeout_seconds              = number
+    reserved_concurrency         = number
+    max_event_age_seconds        = number
+    notification_filter          = object({ prefix = string, suffix = string })
+    person_min_confidence        = number
+    trigger                      = string
+    rekognition_tps              = number
+    rekognition_max_wait_seconds = number
+    batch_size                   = number
+    max_receive_count            = number
+    backlog_age_alarm_seconds    = number
   })
   nullable = false
 }
 
 variable "refine" {
-  description = "refine_worker and its mapping: worker_memory_mb, worker_timeout_seconds, refine_batch_size, refine_maximum_concurrency, custom_label_names, custom_min_confidence; refine_schedule: refine_days_back."
+  description = "refine_worker and its mapping: worker_memory_mb, worker_timeout_seconds, refine_batch_size, refine_maximum_concurrency, custom_label_names, custom_min_confidence, refine_rekognition_tps; refine_schedule: refine_days_back."
   type = object({
     memory_mb             = number
     timeout_seconds       = number
@@ -56,6 +62,7 @@ variable "refine" {
     custom_label_names    = list(string)
     custom_min_confidence = number
     days_back             = number
+    rekognition_tps       = number
   })
   nullable = false
 }

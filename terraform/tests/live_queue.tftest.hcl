@@ -1,0 +1,167 @@
+# The pipeline module with live_trigger = "sqs": S3 -> live queue -> mapping -> live_blur.
+
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "eu-west-1" }
+  }
+  mock_resource "aws_lambda_function" {
+    defaults = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:mocked" }
+  }
+  mock_resource "aws_sqs_queue" {
+    defaults = {
+      arn = "arn:aws:sqs:eu-west-1:123456789012:mocked"
+      url = "https://sqs.eu-west-1.amazonaws.com/123456789012/mocked"
+    }
+  }
+  mock_resource "aws_lambda_event_source_mapping" {
+    defaults = {
+      arn  = "arn:aws:lambda:eu-west-1:123456789012:event-source-mapping:11111111-2222-3333-4444-555555555555"
+      uuid = "11111111-2222-3333-4444-555555555555"
+    }
+  }
+}
+
+variables {
+  function_names = {
+    live_blur        = "t-live-blur"
+    refine_schedule  = "t-refine-schedule"
+    refine_worker    = "t-refine-worker"
+    model_reconciler = "t-model-reconciler"
+  }
+  dashboard_name = "t"
+  code           = { zip_path = "tests/fixtures/placeholder.zip", runtime = "python3.13", architecture = "arm64" }
+  live = {
+    memory_mb                    = 1024
+    timeout_seconds              = 60
+    reserved_concurrency         = 20
+    max_event_age_seconds        = 3600
+    notification_filter          = { prefix = "cameras/", suffix = ".jpg" }
+    person_min_confidence        = 50
+    trigger                      = "s3_async"
+    rekognition_tps              = 50
+    rekognition_max_wait_seconds = 5
+    batch_size                   = 10
+    max_receive_count            = 20
+    backlog_age_alarm_seconds    = 300
+  }
+  refine = {
+    memory_mb             = 1024
+    timeout_seconds       = 120
+    batch_size            = 5
+    maximum_concurrency   = 2
+    custom_label_names    = ["person", "license_plate"]
+    custom_min_confidence = 50
+    days_back             = 1
+    rekognition_tps       = 50
+  }
+  model = {
+    project_arn           = "arn:aws:rekognition:eu-west-1:123456789012:project/people/1700000000000"
+    version_arn           = "arn:aws:rekognition:eu-west-1:123456789012:project/people/version/people.v1/1700000000001"
+    min_inference_units   = 1
+    max_inference_units   = 1
+    max_run_minutes       = 240
+    drain_confirm_seconds = 45
+  }
+  blur       = { style = "pixelate", margin = 0.2, jpeg_quality = 85, max_image_pixels = 40000000, max_object_bytes = 52428800 }
+  state      = { capture_time_zone = "Europe/Paris", ttl_days = 400 }
+  operations = { log_retention_days = 365, log_level = "INFO", metrics_namespace = "camblur", alarm_topic_arn = null }
+  storage = {
+    raw_bucket_name     = "t-raw"
+    raw_bucket_arn      = "arn:aws:s3:::t-raw"
+    blurred_bucket_name = "t-blurred"
+    state_table_name    = "t-state"
+    kms_key_arn         = "arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-0000-0000-000000000000"
+  }
+  queues = {
+    live_dlq   = { arn = "arn:aws:sqs:eu-west-1:123456789012:t-live-dlq", name = "t-live-dlq" }
+    refine     = { arn = "arn:aws:sqs:eu-west-1:123456789012:t-refine", name = "t-refine", url = "https://sqs.eu-west-1.amazonaws.com/123456789012/t-refine" }
+    refine_dlq = { arn = "arn:aws:sqs:eu-west-1:123456789012:t-refine-dlq", name = "t-refine-dlq" }
+  }
+  roles = {
+    live_blur        = { arn = "arn:aws:iam::123456789012:role/t-live-blur", name = "t-live-blur" }
+    refine_schedule  = { arn = "arn:aws:iam::123456789012:role/t-refine-schedule", name = "t-refine-schedule" }
+    refine_worker    = { arn = "arn:aws:iam::123456789012:role/t-refine-worker", name = "t-refine-worker" }
+    model_reconciler = { arn = "arn:aws:iam::123456789012:role/t-model-reconciler", name = "t-model-reconciler" }
+  }
+}
+
+run "live_trigger_sqs" {
+  command = apply
+
+  module {
+    source = "./modules/pipeline"
+  }
+
+  variables {
+    live = {
+      memory_mb                    = 1024
+      timeout_seconds              = 60
+      reserved_concurrency         = 32
+      max_event_age_seconds        = 3600
+      notification_filter          = { prefix = "cameras/", suffix = ".jpg" }
+      person_min_confidence        = 50
+      trigger                      = "sqs"
+      rekognition_tps              = 50
+      rekognition_max_wait_seconds = 5
+      batch_size                   = 10
+      max_receive_count            = 20
+      backlog_age_alarm_seconds    = 300
+    }
+  }
+
+  assert {
+    condition = (
+      length(aws_s3_bucket_notification.raw.lambda_function) == 0 &&
+      one(aws_s3_bucket_notification.raw.queue).queue_arn == aws_sqs_queue.live[0].arn &&
+      one(aws_s3_bucket_notification.raw.queue).filter_prefix == "cameras/" &&
+      one(aws_s3_bucket_notification.raw.queue).events == toset(["s3:ObjectCreated:*", "s3:ObjectRemoved:*"])
+    )
+    error_message = "New and removed raw objects must go to the live queue, not to the function."
+  }
+
+  assert {
+    condition = (
+      jsondecode(aws_sqs_queue_policy.live[0].policy).Statement[0].Principal.Service == "s3.amazonaws.com" &&
+      jsondecode(aws_sqs_queue_policy.live[0].policy).Statement[0].Condition.ArnEquals["aws:SourceArn"] == var.storage.raw_bucket_arn
+    )
+    error_message = "Only the raw bucket may send to the live queue."
+  }
+
+  assert {
+    condition = (
+      aws_sqs_queue.live[0].visibility_timeout_seconds == 360 &&
+      jsondecode(aws_sqs_queue.live[0].redrive_policy).deadLetterTargetArn == var.queues.live_dlq.arn &&
+      jsondecode(aws_sqs_queue.live[0].redrive_policy).maxReceiveCount == 20
+    )
+    error_message = "The live queue holds messages 6 x the function timeout and dead-letters after 20 receives."
+  }
+
+  assert {
+    condition = (
+      aws_lambda_event_source_mapping.live[0].function_response_types == toset(["ReportBatchItemFailures"]) &&
+      aws_lambda_event_source_mapping.live[0].batch_size == 10 &&
+      one(aws_lambda_event_source_mapping.live[0].scaling_config).maximum_concurrency == 32 &&
+      aws_lambda_function.this["live_blur"].reserved_concurrent_executions == 32
+    )
+    error_message = "The live mapping reports item failures and polls with as many instances as may run."
+  }
+
+  assert {
+    condition = (
+      aws_lambda_function.this["live_blur"].environment[0].variables["REKOGNITION_TPS"] == "50" &&
+      aws_lambda_function.this["live_blur"].environment[0].variables["MAX_CONCURRENCY"] == "32"
+    )
+    error_message = "Each live instance paces itself to REKOGNITION_TPS / MAX_CONCURRENCY."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.live_backlog_age[0].metric_name == "ApproximateAgeOfOldestMessage" &&
+      aws_cloudwatch_metric_alarm.live_backlog_age[0].threshold == 300
+    )
+    error_message = "An alarm watches the age of the live backlog."
+  }
+}
