@@ -57,3 +57,13 @@ output "dashboard_name" {
   description = "CloudWatch dashboard."
   value       = module.pipeline.dashboard_name
 }
+
+output "queue_names" {
+  description = "Every queue of the stack by role: live (null unless live_trigger = sqs), live_dlq, refine, refine_dlq (camblur status reads their depths)."
+  value = {
+    live       = module.pipeline.live_queue_name
+    live_dlq   = module.queues.live_dlq.name
+    refine     = module.queues.refine.name
+    refine_dlq = module.queues.refine_dlq.name
+  }
+}

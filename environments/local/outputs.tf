@@ -42,3 +42,8 @@ output "raw_notification" {
   description = "What triggers live_blur."
   value       = module.camblur.raw_notification
 }
+
+output "queue_names" {
+  description = "Every queue of the stack by role (camblur status reads their depths)."
+  value       = module.camblur.queue_names
+}

@@ -17,3 +17,8 @@ output "dashboard_name" {
   description = "CloudWatch dashboard."
   value       = module.camblur.dashboard_name
 }
+
+output "queue_names" {
+  description = "Every queue of the stack by role (camblur status reads their depths)."
+  value       = module.camblur.queue_names
+}

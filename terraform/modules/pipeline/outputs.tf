@@ -33,3 +33,8 @@ output "dashboard_name" {
   description = "Name of the CloudWatch dashboard."
   value       = aws_cloudwatch_dashboard.this.dashboard_name
 }
+
+output "live_queue_name" {
+  description = "The live queue's name (live trigger sqs), or null when S3 invokes live_blur directly."
+  value       = local.live_from_queue ? aws_sqs_queue.live[0].name : null
+}
