@@ -178,12 +178,17 @@ def packaged(path: Path, source: Path) -> bool:
 
 
 def contents(path: Path) -> bytes:
-    """A file's bytes as zipped: a dist-info RECORD loses the lines of the scripts left out."""
+    """A file's bytes as zipped: a dist-info RECORD loses the lines of the scripts left out
+    (pip writes them as bin/... or ../../bin/..., depending on its version)."""
     data = path.read_bytes()
     if path.name == "RECORD" and path.parent.name.endswith(".dist-info"):
         lines = data.decode().splitlines(keepends=True)
-        data = "".join(line for line in lines if not line.startswith("bin/")).encode()
+        data = "".join(line for line in lines if not _outside_task_root(line)).encode()
     return data
+
+
+def _outside_task_root(record_line: str) -> bool:
+    return record_line.startswith(("bin/", "../"))
 
 
 def write_zip(source: Path, output: Path) -> None:

@@ -38,6 +38,7 @@ def stage(root: Path, interpreter: str, mtime: int) -> Path:
         "bin/jp.py": f"#!{interpreter}\nimport jmespath\n",
         "jmespath-1.1.0.dist-info/RECORD": (
             f"jmespath/__init__.py,sha256=abc,10\nbin/jp.py,sha256={interpreter},10\n"
+            f"../../bin/jp.py,sha256={interpreter},10\n"  # how pip 23 writes it
         ),
         "jmespath-1.1.0.dist-info/METADATA": "Name: jmespath\nVersion: 1.1.0\n",
     }
