@@ -54,7 +54,7 @@ format: setup ## Format the Python code (ruff)
 	$(VENV)/bin/ruff format .
 
 .PHONY: build
-build: setup ## Build the Lambda zip into dist/ from $(LAMBDA_LOCK) (LAMBDA_ARCH=arm64|x86_64, LAMBDA_PYTHON=3.13)
+build: setup ## Build the Lambda zip into dist/ from requirements/lambda.txt, with bytecode (LAMBDA_ARCH=arm64|x86_64, LAMBDA_PYTHON=3.13)
 	$(PY) -m devtools.build_lambda --arch $(LAMBDA_ARCH) --python $(LAMBDA_PYTHON) --output $(LAMBDA_ZIP) \
 	  $(if $(LAMBDA_PYTHON_BIN),--interpreter $(LAMBDA_PYTHON_BIN)) $(if $(filter 0,$(LAMBDA_BYTECODE)),--no-bytecode)
 
