@@ -8,11 +8,18 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 SETUP_STAMP := $(VENV)/.setup-stamp
+# Locks with hashes (make lock): the dev/test venv (any platform, Python >= 3.11) and the zip.
+DEV_LOCK := requirements/dev.txt
+LAMBDA_LOCK := requirements/lambda.txt
 
 # Lambda artefact: one zip for every function. Architecture and Python must match the
 # Terraform variables lambda_architecture / lambda_runtime (checked by the contract test).
 LAMBDA_ARCH ?= arm64
 LAMBDA_PYTHON ?= 3.13
+# The zip carries bytecode for that Python, found on PATH/pyenv/uv or at LAMBDA_PYTHON_BIN;
+# LAMBDA_BYTECODE=0 builds without it where that Python is missing.
+LAMBDA_PYTHON_BIN ?=
+LAMBDA_BYTECODE ?= 1
 DIST := dist
 LAMBDA_ZIP := $(DIST)/camblur-lambda.zip
 
@@ -23,11 +30,18 @@ help: ## List the targets
 .PHONY: setup
 setup: $(SETUP_STAMP) ## Create .venv with everything dev, tests and the demo need (idempotent)
 
-$(SETUP_STAMP): pyproject.toml
+$(SETUP_STAMP): pyproject.toml $(DEV_LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	$(VENV)/bin/pip install --quiet --require-hashes --requirement $(DEV_LOCK)
+	$(VENV)/bin/pip install --quiet --no-deps --no-build-isolation --editable .
 	touch $@
+
+.PHONY: lock
+lock: setup ## Refresh both locks from pyproject.toml, online (UPGRADE=1: newest versions)
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+	  --generate-hashes --quiet --custom-compile-command 'make lock' --output-file $(DEV_LOCK) \
+	  $(if $(filter 1,$(UPGRADE)),--upgrade)
+	$(PY) -m devtools.build_lambda --lock --python $(LAMBDA_PYTHON) $(if $(filter 1,$(UPGRADE)),--upgrade)
 
 .PHONY: lint
 lint: setup ## Lint and format-check the Python code (ruff)
@@ -40,8 +54,9 @@ format: setup ## Format the Python code (ruff)
 	$(VENV)/bin/ruff format .
 
 .PHONY: build
-build: setup ## Build the Lambda zip into dist/ (LAMBDA_ARCH=arm64|x86_64, LAMBDA_PYTHON=3.13)
-	$(PY) -m devtools.build_lambda --arch $(LAMBDA_ARCH) --python $(LAMBDA_PYTHON) --output $(LAMBDA_ZIP)
+build: setup ## Build the Lambda zip into dist/ from requirements/lambda.txt, with bytecode (LAMBDA_ARCH=arm64|x86_64, LAMBDA_PYTHON=3.13)
+	$(PY) -m devtools.build_lambda --arch $(LAMBDA_ARCH) --python $(LAMBDA_PYTHON) --output $(LAMBDA_ZIP) \
+	  $(if $(LAMBDA_PYTHON_BIN),--interpreter $(LAMBDA_PYTHON_BIN)) $(if $(filter 0,$(LAMBDA_BYTECODE)),--no-bytecode)
 
 .PHONY: test
 test: setup build ## Run every test: ruff, Terraform checks, unit and integration tests
@@ -52,6 +67,10 @@ test: setup build ## Run every test: ruff, Terraform checks, unit and integratio
 .PHONY: bench
 bench: setup ## Benchmark the live blur against the decode+encode floor
 	$(PY) benchmarks/bench_live_blur.py
+
+.PHONY: bench-import
+bench-import: setup ## Time importing the live handler from the unzipped zip, with and without bytecode
+	$(PY) benchmarks/bench_import.py
 
 .PHONY: clean
 clean: ## Remove build output and caches (keeps .venv)
