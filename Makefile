@@ -77,3 +77,7 @@ clean: ## Remove build output and caches (keeps .venv)
 	rm -rf $(DIST) build .pytest_cache .ruff_cache demo-output
 
 include $(wildcard mk/*.mk)
+
+.PHONY: erase
+erase: setup ## Erase pictures on request, audited: make erase [ENV=local] ARGS="--camera cam-1 [--since T --until T] | --key K"
+	$(VENV)/bin/camblur erase --env $(or $(ENV),local) $(ARGS)

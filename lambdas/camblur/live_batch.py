@@ -73,6 +73,8 @@ class LiveBatch:
         self, records: Iterable[dict[str, Any]], remaining_seconds: Callable[[], float]
     ) -> dict[str, Any]:
         records = list(records)
+        if not records:
+            return {"batchItemFailures": []}  # Powertools refuses an event without records
         processor = HaltingBatchProcessor(remaining_seconds, _halt_reason)
         response = process_partial_response(
             {"Records": records}, record_handler=self._record, processor=processor

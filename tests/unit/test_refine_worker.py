@@ -379,3 +379,10 @@ def test_labels_below_the_confidence_or_not_configured_are_not_blurred(
     assert change_inside(RAW, output, WORKER) < 8
     assert refinement.picture_item(key)["boxes"] == []
     assert thresholds == [60.0]
+
+
+def test_an_empty_batch_is_a_success(refinement: Refinement) -> None:
+    # Lambda never sends one, but a hand-made test invocation may: it must not raise
+    assert refinement.worker().process_batch([], lambda: 60.0).response() == {
+        "batchItemFailures": []
+    }

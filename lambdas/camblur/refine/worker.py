@@ -82,6 +82,9 @@ class RefineWorker:
         self, records: Iterable[dict[str, Any]], remaining_seconds: Callable[[], float]
     ) -> BatchResult:
         result = BatchResult()
+        records = list(records)
+        if not records:
+            return result  # Powertools refuses an event without records; there is nothing to do
         per_run: defaultdict[str, Counter[str]] = defaultdict(Counter)
 
         def handle(record: SQSRecord) -> Outcome:
@@ -93,7 +96,7 @@ class RefineWorker:
 
         processor = RefineBatchProcessor(remaining_seconds)
         response = process_partial_response(
-            {"Records": list(records)}, record_handler=handle, processor=processor
+            {"Records": records}, record_handler=handle, processor=processor
         )
         result.failed_message_ids = [
             item["itemIdentifier"] for item in response["batchItemFailures"]

@@ -1,0 +1,1 @@
+"""`camblur`: the operator's command for a deployed camblur stack (AWS or the embedded endpoint)."""

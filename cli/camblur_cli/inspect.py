@@ -1,0 +1,175 @@
+"""What `camblur status` and `camblur explain` read: the state indexes, the buckets, the queues.
+
+Status counts come from the indexes' projections (status, reason, refine_outcome), never from
+the items themselves, so a 57,600-picture day is a few index pages.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from boto3.dynamodb.conditions import Key
+
+from camblur.adapters.state import CAPTURE_DAY_INDEX, picture_pk
+from camblur.adapters.storage import blurred_key_for
+from camblur_cli.deployment import Deployment
+from camblur_cli.erasure import CAMERA_INDEX
+
+RUN_DAYS = 7  # refinement runs shown by status
+
+
+@dataclass
+class Status:
+    """Counts per (camera, day) by status, and what else an operator looks at first."""
+
+    counts: dict[tuple[str, str], Counter[str]] = field(
+        default_factory=lambda: defaultdict(Counter)
+    )
+    queues: dict[str, dict[str, int]] = field(default_factory=dict)
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    session: dict[str, Any] | None = None
+
+    def add(self, item: dict[str, Any]) -> None:
+        key = (str(item.get("camera_id", "?")), str(item.get("capture_day", "?")))
+        status = str(item.get("status", "?"))
+        counts = self.counts[key]
+        counts[status] += 1
+        if item.get("reason") and status in ("REJECTED", "SUPERSEDED", "DELETED"):
+            counts[f"{status}:{item['reason']}"] += 1
+        if item.get("refine_outcome") and status != "REFINED":
+            counts[f"refine:{item['refine_outcome']}"] += 1
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "pictures": [
+                {"camera": camera, "day": day, "counts": dict(counts)}
+                for (camera, day), counts in sorted(self.counts.items())
+            ],
+            "queues": self.queues,
+            "runs": self.runs,
+            "session": self.session,
+        }
+
+
+class Inspector:
+    def __init__(
+        self, deployment: Deployment, queue_names: dict[str, str | None] | None = None
+    ) -> None:
+        self._deployment = deployment
+        self._table = deployment.resource("dynamodb").Table(deployment.state_table)
+        self._s3 = deployment.client("s3")
+        self._sqs = deployment.client("sqs")
+        self._queue_names = queue_names or {}
+
+    def status(self, day: str | None, camera: str | None) -> Status:
+        result = Status()
+        for item in self._pictures(day, camera):
+            if camera is None or item.get("camera_id") == camera:
+                result.add(item)
+        result.queues = self._queue_depths()
+        last = date.fromisoformat(day) if day else date.today()
+        for back in range(RUN_DAYS):
+            run = self._get(f"RUN#{(last - timedelta(days=back)).isoformat()}", "RUN")
+            if run:
+                result.runs.append(_plain(run))
+        session = self._get("RUN#ACTIVE", "SESSION")
+        result.session = _plain(session) if session else None
+        return result
+
+    def explain(self, key: str) -> dict[str, Any]:
+        item = self._get(picture_pk(key), "STATE")
+        blurred_key = str((item or {}).get("blurred_key") or blurred_key_for(key))
+        boxes: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for box in (item or {}).get("boxes", []):
+            boxes[str(box.get("source", "?"))].append(_plain(box))
+        return {
+            "key": key,
+            "state": _plain(item) if item else None,
+            "boxes_by_source": dict(boxes),
+            "raw_versions": self._versions(self._deployment.raw_bucket, key),
+            "blurred_key": blurred_key,
+            "blurred_versions": self._versions(self._deployment.blurred_bucket, blurred_key),
+        }
+
+    def _pictures(self, day: str | None, camera: str | None) -> Iterator[dict[str, Any]]:
+        if camera is not None:
+            query: dict[str, Any] = {
+                "IndexName": CAMERA_INDEX,
+                "KeyConditionExpression": Key("camera_id").eq(camera),
+            }
+        else:
+            query = {
+                "IndexName": CAPTURE_DAY_INDEX,
+                "KeyConditionExpression": Key("capture_day").eq(day or date.today().isoformat()),
+            }
+        while True:
+            page = self._table.query(**query)
+            for item in page.get("Items", []):
+                if day is None or item.get("capture_day") == day:
+                    yield item
+            if "LastEvaluatedKey" not in page:
+                return
+            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _queue_depths(self) -> dict[str, dict[str, int]]:
+        depths = {}
+        for role, name in sorted(self._queue_names.items()):
+            if not name:
+                continue
+            url = self._sqs.get_queue_url(QueueName=name)["QueueUrl"]
+            attributes = self._sqs.get_queue_attributes(
+                QueueUrl=url,
+                AttributeNames=[
+                    "ApproximateNumberOfMessages",
+                    "ApproximateNumberOfMessagesNotVisible",
+                    "ApproximateNumberOfMessagesDelayed",
+                ],
+            )["Attributes"]
+            depths[role] = {
+                "visible": int(attributes.get("ApproximateNumberOfMessages", 0)),
+                "in_flight": int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
+                "delayed": int(attributes.get("ApproximateNumberOfMessagesDelayed", 0)),
+            }
+        return depths
+
+    def _versions(self, bucket: str, key: str) -> list[dict[str, Any]]:
+        found = []
+        paginator = self._s3.get_paginator("list_object_versions")
+        for page in paginator.paginate(Bucket=bucket, Prefix=key):
+            for kind, entries in (
+                ("version", page.get("Versions", [])),
+                ("delete_marker", page.get("DeleteMarkers", [])),
+            ):
+                for entry in entries:
+                    if entry["Key"] != key:
+                        continue
+                    found.append(
+                        {
+                            "kind": kind,
+                            "version_id": entry["VersionId"],
+                            "latest": entry.get("IsLatest", False),
+                            "last_modified": entry["LastModified"].isoformat(),
+                            "size": entry.get("Size"),
+                        }
+                    )
+        return sorted(found, key=lambda entry: entry["last_modified"])
+
+    def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        return self._table.get_item(Key={"pk": pk, "sk": sk}, ConsistentRead=True).get("Item")
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB's Decimals and sets as JSON-friendly numbers and lists."""
+    from decimal import Decimal
+
+    if isinstance(value, dict):
+        return {key: _plain(inner) for key, inner in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(inner) for inner in value]
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value

@@ -1,0 +1,194 @@
+"""`camblur`: see and fix a deployed camblur stack.
+
+    camblur status  [--env E] [--day D] [--camera C] [--json]
+    camblur explain KEY
+    camblur erase   (--key K | --camera C [--since T] [--until T]) [--yes]
+
+--env picks environments/<E> (default local: the embedded endpoint of `make up`); the stack's
+names come from its Terraform outputs, or from --outputs FILE (a saved `terraform output -json`).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from camblur_cli.deployment import Deployment, DeploymentError, resolve
+from camblur_cli.erasure import Eraser, Scope
+from camblur_cli.inspect import Inspector
+
+app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+console = Console()
+
+EnvOption = Annotated[str, typer.Option("--env", help="environments/<ENV> to talk to")]
+OutputsOption = Annotated[
+    Path | None, typer.Option("--outputs", help="a saved `terraform output -json` of the stack")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="print JSON instead of tables")]
+
+
+def _deployment(env: str, outputs: Path | None) -> Deployment:
+    try:
+        return resolve(env, outputs)
+    except DeploymentError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str, sort_keys=True))
+
+
+@app.command()
+def status(
+    env: EnvOption = "local",
+    outputs: OutputsOption = None,
+    day: Annotated[str | None, typer.Option(help="capture day YYYY-MM-DD (default today)")] = None,
+    camera: Annotated[str | None, typer.Option(help="one camera (every day unless --day)")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Pictures per camera and day by status, queue depths, recent refinement runs."""
+    deployment = _deployment(env, outputs)
+    result = Inspector(deployment, deployment.queue_names).status(day, camera)
+    if as_json:
+        _print_json(result.as_json())
+        return
+    pictures = Table(title="pictures by camera and capture day")
+    for column in ("camera", "day", "total", "counts"):
+        pictures.add_column(column)
+    for (camera_id, capture_day), counts in sorted(result.counts.items()):
+        total = sum(value for name, value in counts.items() if ":" not in name)
+        described = ", ".join(f"{name} {value}" for name, value in sorted(counts.items()))
+        pictures.add_row(camera_id, capture_day, str(total), described)
+    console.print(pictures)
+    queues = Table(title="queues")
+    for column in ("queue", "visible", "in flight", "delayed"):
+        queues.add_column(column)
+    for role, depth in result.queues.items():
+        queues.add_row(role, str(depth["visible"]), str(depth["in_flight"]), str(depth["delayed"]))
+    console.print(queues)
+    runs = Table(title="refinement runs")
+    for column in ("day", "status", "queued", "refined", "model minutes", "end"):
+        runs.add_column(column)
+    for run in result.runs:
+        runs.add_row(
+            str(run.get("run_day")),
+            str(run.get("status")),
+            str(run.get("queued", "")),
+            str(run.get("pictures_refined", "")),
+            str(run.get("model_minutes", "")),
+            str(run.get("end_reason", "")),
+        )
+    console.print(runs)
+    session = result.session
+    console.print(
+        f"model session: {session.get('phase') if session else 'none (model not wanted)'}"
+    )
+
+
+@app.command()
+def explain(
+    key: Annotated[str, typer.Argument(help="the raw picture's key")],
+    env: EnvOption = "local",
+    outputs: OutputsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Everything known about one picture: versions, boxes by source, passes, errors."""
+    found = Inspector(_deployment(env, outputs)).explain(key)
+    if as_json:
+        _print_json(found)
+        return
+    state = found["state"]
+    if state is None:
+        console.print(f"[yellow]no state item for {key}[/yellow]")
+    else:
+        console.print(
+            f"[bold]{key}[/bold]: {state.get('status')} (camera {state.get('camera_id')}, day {state.get('capture_day')})"
+        )
+        for name in (
+            "reason",
+            "error",
+            "detector",
+            "updated_at",
+            "refine_run_id",
+            "refine_outcome",
+            "refine_reason",
+            "refine_error",
+            "refined_at",
+        ):
+            if state.get(name):
+                console.print(f"  {name}: {state[name]}")
+    boxes = Table(title="boxes by source")
+    for column in ("source", "label", "confidence", "left, top, width, height"):
+        boxes.add_column(column)
+    for source, entries in found["boxes_by_source"].items():
+        for box in entries:
+            place = ", ".join(f"{box[side]:.3f}" for side in ("left", "top", "width", "height"))
+            boxes.add_row(source, str(box.get("label")), f"{box.get('confidence', 0):.1f}", place)
+    console.print(boxes)
+    for title, versions in (
+        ("raw versions", found["raw_versions"]),
+        (f"blurred versions ({found['blurred_key']})", found["blurred_versions"]),
+    ):
+        table = Table(title=title)
+        for column in ("version", "kind", "latest", "last modified", "size"):
+            table.add_column(column)
+        for version in versions:
+            table.add_row(
+                version["version_id"],
+                version["kind"],
+                str(version["latest"]),
+                version["last_modified"],
+                str(version.get("size") or ""),
+            )
+        console.print(table)
+
+
+@app.command()
+def erase(
+    key: Annotated[str | None, typer.Option(help="one picture's raw key")] = None,
+    camera: Annotated[str | None, typer.Option(help="every picture of one camera")] = None,
+    since: Annotated[
+        datetime | None, typer.Option(help="with --camera: captured at or after")
+    ] = None,
+    until: Annotated[datetime | None, typer.Option(help="with --camera: captured before")] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="do not ask for confirmation")] = False,
+    env: EnvOption = "local",
+    outputs: OutputsOption = None,
+) -> None:
+    """Erase every raw and blurred version and the state of a picture or a camera; audited."""
+    try:
+        scope = Scope(key=key, camera=camera, since=_aware(since), until=_aware(until))
+    except ValueError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
+    deployment = _deployment(env, outputs)
+    eraser = Eraser(deployment)
+    found = eraser.find(scope)
+    console.print(f"{scope.describe()}: {found.counts['pictures']} picture(s) found")
+    if found.counts["pictures"] and not yes:
+        typer.confirm("Erase them, every version, for good?", abort=True)
+    who = deployment.client("sts").get_caller_identity()["Arn"]
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("erasing", total=len(found.raw_keys))
+        eraser.erase(found, who, advance=lambda: progress.advance(task))
+    counts = found.counts
+    console.print(
+        f"erased {counts['pictures']} picture(s): {counts['raw_versions']} raw version(s), "
+        f"{counts['blurred_versions']} blurred version(s), {counts['state_items']} state item(s); "
+        f"audited as {who}"
+    )
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """Times without a zone are UTC, as the state items' captured_at are."""
+    from datetime import UTC
+
+    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
