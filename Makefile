@@ -27,6 +27,7 @@ $(SETUP_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	$(PY) -m devtools.plate_model
 	touch $@
 
 .PHONY: lint

@@ -21,6 +21,8 @@ import tomllib
 import zipfile
 from pathlib import Path
 
+from devtools import plate_model
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "lambdas" / "camblur"
 PROVIDED_BY_RUNTIME = frozenset({"boto3", "botocore", "s3transfer", "jmespath", "urllib3"})
@@ -97,6 +99,7 @@ def build(arch: str, python: str, output: Path) -> str:
         staging = Path(staging_dir)
         install_dependencies(staging, arch, python)
         shutil.copytree(PACKAGE, staging / "camblur", ignore=shutil.ignore_patterns("__pycache__"))
+        plate_model.install(staging / "camblur")  # the text detector's model (packaged_ocr)
         write_zip(staging, output)
     return hashlib.sha256(output.read_bytes()).hexdigest()
 

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from camblur.core.blur import BlurSettings, BlurStyle
+from camblur.plates import PlateDetector
 
 
 class ConfigError(ValueError):
@@ -60,6 +61,14 @@ def _blur_style(text: str) -> BlurStyle:
         return BlurStyle(text)
     except ValueError:
         allowed = ", ".join(style.value for style in BlurStyle)
+        raise ValueError(f"must be one of {allowed}") from None
+
+
+def _plate_detector(text: str) -> PlateDetector:
+    try:
+        return PlateDetector(text)
+    except ValueError:
+        allowed = ", ".join(detector.value for detector in PlateDetector)
         raise ValueError(f"must be one of {allowed}") from None
 
 
@@ -144,6 +153,10 @@ class LiveConfig(BlurConfig):
     state_ttl_days: int = _env("STATE_TTL_DAYS", _positive_int, 400)
     # The notification's key prefix (may be empty): the camera id is the segment after it.
     raw_key_prefix: str = _env("RAW_KEY_PREFIX", str, "")
+    # Who finds plates inside the vehicles DetectLabels boxes (camblur.plates).
+    plate_detector: PlateDetector = _env(
+        "PLATE_DETECTOR", _plate_detector, PlateDetector.PACKAGED_OCR
+    )
 
 
 def _non_negative_int(text: str) -> int:

@@ -13,6 +13,7 @@ from camblur.core.errors import TransientError
 from camblur.events import uploaded_objects
 from camblur.live_pass import LivePass
 from camblur.observability import logger, metrics
+from camblur.plates import make_localiser
 
 
 @cache
@@ -24,6 +25,7 @@ def live_pass() -> LivePass:
         PictureStore(),
         BlurStateTable(settings.state_table),
         PeopleDetector(settings.person_min_confidence),
+        make_localiser(settings.plate_detector),
     )
 
 
