@@ -13,15 +13,15 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from PIL import Image
 
 from camblur.core.boxes import Box
 from camblur.plates import PLATE_LABEL, PlateSearchFailed
-from camblur.plates.db_boxes import text_boxes
 from camblur.plates.model import MODEL_PATH
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from camblur.adapters.rekognition import DetectionInput
     from camblur.core.picture import Picture
 
@@ -37,7 +37,7 @@ PAD_UP_DOWN = 0.5
 @cache
 def session(model_path: Path = MODEL_PATH, threads: int = 0) -> Any:
     """One onnxruntime session per process (and per thread count: 0 = all cores)."""
-    import onnxruntime  # ~0.2 s to import: only when this localiser is used
+    import onnxruntime  # ~0.25 s with the session: only once a vehicle is in sight
 
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
@@ -69,6 +69,8 @@ class PackagedOcr:
             raise PlateSearchFailed(f"packaged text detector failed: {error}") from error
 
     def in_crop(self, picture: Picture, vehicle: Box) -> list[Box]:
+        from camblur.plates.db_boxes import text_boxes  # numpy: loaded on the first vehicle
+
         width, height = picture.size
         left, top, right, bottom = vehicle.to_pixels(width, height, 0.0)
         if right - left < 2 or bottom - top < 2:
@@ -99,6 +101,8 @@ class PackagedOcr:
 
     def probability(self, crop: Image.Image) -> np.ndarray:
         """The detector's text probability for every pixel of `crop`, scaled to CROP_SIDE."""
+        import numpy as np  # ~0.1 s (more on a busy host): only once a vehicle is in sight
+
         scale = CROP_SIDE / max(crop.size)
         size = tuple(max(STRIDE, round(side * scale / STRIDE) * STRIDE) for side in crop.size)
         resized = np.asarray(crop.resize(size, Image.Resampling.BILINEAR), dtype=np.float32)
