@@ -100,6 +100,7 @@ module "pipeline" {
   metrics_namespace          = var.metrics_namespace
   blur                       = var.blur
   person_min_confidence      = var.person_min_confidence
+  plate_detector             = var.plate_detector
   capture_time_zone          = var.capture_time_zone
   state_ttl_days             = var.state_ttl_days
   custom_label_names         = var.custom_label_names

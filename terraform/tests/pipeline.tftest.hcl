@@ -47,6 +47,7 @@ variables {
   kms_key_arn             = "arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-0000-0000-000000000000"
   blur                    = { style = "pixelate", margin = 0.2, jpeg_quality = 85, max_image_pixels = 40000000, max_object_bytes = 52428800 }
   person_min_confidence   = 50
+  plate_detector          = "packaged_ocr"
   capture_time_zone       = "Europe/Paris"
   state_ttl_days          = 400
   custom_label_names      = ["person", "license_plate"]

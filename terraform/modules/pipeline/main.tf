@@ -24,6 +24,7 @@ locals {
         MAX_IMAGE_PIXELS             = tostring(var.blur.max_image_pixels)
         MAX_OBJECT_BYTES             = tostring(var.blur.max_object_bytes)
         PERSON_MIN_CONFIDENCE        = tostring(var.person_min_confidence)
+        PLATE_DETECTOR               = var.plate_detector
         CAPTURE_TIME_ZONE            = var.capture_time_zone
         RAW_KEY_PREFIX               = var.raw_notification_filter.prefix # camera id follows it
         STATE_TTL_DAYS               = tostring(var.state_ttl_days)

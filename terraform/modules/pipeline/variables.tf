@@ -275,6 +275,17 @@ variable "person_min_confidence" {
   }
 }
 
+variable "plate_detector" {
+  description = "Plate localiser inside vehicle boxes (PLATE_DETECTOR): packaged_ocr, rekognition_text or none."
+  type        = string
+  nullable    = false
+
+  validation {
+    condition     = contains(["packaged_ocr", "rekognition_text", "none"], var.plate_detector)
+    error_message = "plate_detector must be one of: packaged_ocr, rekognition_text, none."
+  }
+}
+
 variable "capture_time_zone" {
   description = "IANA time zone that defines a capture day (CAPTURE_TIME_ZONE)."
   type        = string
