@@ -34,6 +34,7 @@ $(SETUP_STAMP): pyproject.toml $(DEV_LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --require-hashes --requirement $(DEV_LOCK)
 	$(VENV)/bin/pip install --quiet --no-deps --no-build-isolation --editable .
+	$(PY) -m devtools.plate_model
 	touch $@
 
 .PHONY: lock

@@ -27,6 +27,8 @@ import tomllib
 import zipfile
 from pathlib import Path
 
+from devtools import plate_model
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "lambdas" / "camblur"
 LOCK = ROOT / "requirements" / "lambda.txt"
@@ -215,6 +217,7 @@ def build(arch: str, python: str, output: Path, interpreter: Path | None) -> str
         staging = Path(staging_dir)
         install_dependencies(staging, arch, python)
         shutil.copytree(PACKAGE, staging / "camblur", ignore=shutil.ignore_patterns("__pycache__"))
+        plate_model.install(staging / "camblur")  # the text detector's model (packaged_ocr)
         package(staging, output, interpreter)
     return hashlib.sha256(output.read_bytes()).hexdigest()
 

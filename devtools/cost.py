@@ -47,6 +47,7 @@ SETTINGS = (
     "noncurrent_version_expiration_days",
     "state_ttl_days",
     "reconciler_schedule_expression",
+    "plate_detector",
 )
 # Rekognition Image group-2 APIs (DetectLabels), per image, by monthly volume.
 DETECT_LABELS_TIERS = "1000000:0.001,4000000:0.0008,30000000:0.0006,inf:0.00025"
@@ -56,6 +57,8 @@ DETECT_LABELS_TIERS = "1000000:0.001,4000000:0.0008,30000000:0.0006,inf:0.00025"
 WORKLOAD: tuple[tuple[str, Any, str | None], ...] = (
     ("--picture-mb", 0.5, "raw and blurred picture size"),
     ("--live-seconds", 0.8, "live_blur duration per picture"),
+    ("--vehicle-share", 0.5, "share of pictures with a vehicle"),
+    ("--plate-seconds", 0.5, "packaged_ocr's extra live_blur time on a picture with vehicles"),
     ("--worker-seconds", 0.45, "refine_worker duration per picture, backoff included"),
     (
         "--pictures-per-second-per-unit",
@@ -181,9 +184,18 @@ def estimate(
     )
 
     detect = tiered(per_month, args.detect_labels_tiers)
+    # Plates: DetectText on every picture with a vehicle, or the packaged detector's run time.
+    with_vehicles = per_month * args.vehicle_share
+    detect_text = (
+        tiered(with_vehicles, args.detect_labels_tiers)
+        if s["plate_detector"] == "rekognition_text"
+        else 0.0
+    )
+    plate_seconds = args.plate_seconds if s["plate_detector"] == "packaged_ocr" else 0.0
 
     gb_second, request = args.lambda_gb_second_price, args.lambda_request_price / 1e6
     live_lambda = per_month * (request + s["live_memory_mb"] / 1024 * args.live_seconds * gb_second)
+    live_lambda += with_vehicles * s["live_memory_mb"] / 1024 * plate_seconds * gb_second
     worker_invocations = per_month / int(s["refine_batch_size"])
     worker_lambda = worker_invocations * request + per_month * (
         s["worker_memory_mb"] / 1024 * args.worker_seconds * gb_second
@@ -227,6 +239,12 @@ def estimate(
     lines = [
         Line(
             "Rekognition DetectLabels (live)", detect, detect, f"{per_month:,.0f} pictures, tiered"
+        ),
+        Line(
+            "Rekognition DetectText (plates)",
+            detect_text,
+            0.0,
+            f"plate_detector = {s['plate_detector']}, {args.vehicle_share:.0%} with vehicles",
         ),
         Line(
             "Rekognition Custom Labels model",

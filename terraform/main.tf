@@ -112,6 +112,7 @@ module "pipeline" {
     max_event_age_seconds        = var.live_max_event_age_seconds
     notification_filter          = var.raw_notification_filter
     person_min_confidence        = var.person_min_confidence
+    plate_detector               = var.plate_detector
     trigger                      = var.live_trigger
     rekognition_tps              = var.live_rekognition_tps
     rekognition_max_wait_seconds = var.live_rekognition_max_wait_seconds

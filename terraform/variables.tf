@@ -234,6 +234,17 @@ variable "person_min_confidence" {
   }
 }
 
+variable "plate_detector" {
+  description = "Who finds licence plates inside the vehicles DetectLabels boxes: packaged_ocr (a text detector run inside the live function, no extra call), rekognition_text (one DetectText call per picture with vehicles) or none (only plates DetectLabels itself boxes)."
+  type        = string
+  default     = "packaged_ocr"
+
+  validation {
+    condition     = contains(["packaged_ocr", "rekognition_text", "none"], var.plate_detector)
+    error_message = "plate_detector must be one of: packaged_ocr, rekognition_text, none."
+  }
+}
+
 variable "capture_time_zone" {
   description = "IANA time zone that defines a capture day; the daily refinement schedule follows it too."
   type        = string

@@ -30,6 +30,9 @@ from camblur.core.picture import Picture, decode_picture, detection_jpeg
 from camblur.observability import logger
 
 Detect = Callable[[DetectionInput], Detection]
+# A second look inside the first detection's regions (plates inside vehicles): the image as
+# Rekognition reads it, the decoded pixels and the regions in; boxes to anonymise out.
+Localise = Callable[[DetectionInput, Picture, Sequence[Box]], tuple[Box, ...]]
 
 
 class VersionNotCurrent(Exception):  # noqa: N818 - names the situation
@@ -116,6 +119,18 @@ class BlurPipeline:
         picture = self._decode(data)
         detection = _detect_with_fallback(detect, raw, picture)
         return Detected(raw, data, detection, picture)
+
+    def localise(self, detected: Detected, localise: Localise) -> Detected:
+        """Add what `localise` finds inside `detected`'s vehicles, on the very same pixels."""
+        picture = detected._picture or self._decode(detected.data)
+        detected._picture = picture  # localisers only read (crop) it
+        detection = detected.detection
+
+        def look(source: DetectionInput) -> Detection:
+            found = localise(source, picture, detection.vehicles)
+            return replace(detection, boxes=(*detection.boxes, *found))
+
+        return replace(detected, detection=_detect_with_fallback(look, detected.raw, picture))
 
     def publish(
         self, detected: Detected, keep: Sequence[Box], blurred_key: str | None = None

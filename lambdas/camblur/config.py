@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from camblur.core.blur import BlurSettings, BlurStyle
+from camblur.plates import PlateDetector
 
 
 class ConfigError(ValueError):
@@ -74,6 +75,14 @@ def _blur_style(text: str) -> BlurStyle:
         return BlurStyle(text)
     except ValueError:
         allowed = ", ".join(style.value for style in BlurStyle)
+        raise ValueError(f"must be one of {allowed}") from None
+
+
+def _plate_detector(text: str) -> PlateDetector:
+    try:
+        return PlateDetector(text)
+    except ValueError:
+        allowed = ", ".join(detector.value for detector in PlateDetector)
         raise ValueError(f"must be one of {allowed}") from None
 
 
@@ -165,6 +174,10 @@ class LiveConfig(BlurConfig):
     # How long one picture may wait out throttling inside an invocation before it is handed
     # back to the live queue with a delay (0: hand back at once).
     rekognition_max_wait_seconds: float = _env("REKOGNITION_MAX_WAIT_SECONDS", _seconds, 5.0)
+    # Who finds plates inside the vehicles DetectLabels boxes (camblur.plates).
+    plate_detector: PlateDetector = _env(
+        "PLATE_DETECTOR", _plate_detector, PlateDetector.PACKAGED_OCR
+    )
 
 
 def _non_negative_int(text: str) -> int:

@@ -1,5 +1,6 @@
-"""The live pass: one uploaded picture → persons found by Rekognition → blurred copy + state;
-one removed raw picture → no blurred copy, state DELETED.
+"""The live pass: one uploaded picture → persons, vehicles (and any plate) found by Rekognition →
+plates localised inside the vehicles → blurred copy + state; one removed raw picture → no
+blurred copy, state DELETED.
 
 Fail closed: nothing reaches the blurred bucket unless detection succeeded on these very
 pixels. Permanent problems are recorded as REJECTED and not retried; transient ones raise so
@@ -25,6 +26,7 @@ from camblur.config import LiveConfig
 from camblur.core.errors import PictureRejected
 from camblur.events import ObjectEvent
 from camblur.observability import MetricUnit, logger, metrics
+from camblur.plates import PLATE_LABEL, PlateLocaliser
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class Outcome:
     key: str
     status: str
     persons: int = 0
+    plates: int = 0
     reason: str | None = None
 
 
@@ -42,6 +45,7 @@ class LivePass:
         store: PictureStore,
         state: BlurStateTable,
         detector: PeopleDetector,
+        plates: PlateLocaliser | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._config = config
@@ -49,6 +53,7 @@ class LivePass:
         self._pipeline = BlurPipeline(config, store)
         self._state = state
         self._detector = detector
+        self._plates = plates
         self._clock = clock
 
     def process(self, upload: ObjectEvent) -> Outcome:
@@ -58,6 +63,7 @@ class LivePass:
                 "picture processed",
                 status=outcome.status,
                 persons=outcome.persons,
+                plates=outcome.plates,
                 reason=outcome.reason,
             )
             return outcome
@@ -76,6 +82,9 @@ class LivePass:
         raw = RawVersion(upload.bucket, upload.key, upload.version_id, upload.size)
         try:
             detected = self._pipeline.detect(raw, self._detector.detect)
+            # No vehicle, no localiser: no time spent and no DetectText billed.
+            if self._plates is not None and detected.detection.vehicles:
+                detected = self._pipeline.localise(detected, self._plates.locate)
         except RawPictureMissing:
             self._record(base | {"status": Status.RAW_MISSING.value})
             metrics.add_metric(name="RawPicturesMissing", unit=MetricUnit.Count, value=1)
@@ -114,7 +123,8 @@ class LivePass:
             )
             metrics.add_metric(name="StaleEvents", unit=MetricUnit.Count, value=1)
             return Outcome(upload.key, status.value, reason=gone.reason)
-        persons = len(detected.detection.boxes)
+        persons = sum(box.label != PLATE_LABEL for box in detected.detection.boxes)
+        plates = len(detected.detection.boxes) - persons
         self._record(
             base
             | {
@@ -125,13 +135,16 @@ class LivePass:
                 "boxes": [box.to_item() for box in published.boxes],
                 "detector": detected.detection.detector,
                 "detector_model_version": detected.detection.model_version,
+                "plate_detector": self._plates.name if self._plates else "none",
+                "vehicles": len(detected.detection.vehicles),
                 "width": published.width,
                 "height": published.height,
             }
         )
         metrics.add_metric(name="PicturesProcessed", unit=MetricUnit.Count, value=1)
         metrics.add_metric(name="PersonsBlurred", unit=MetricUnit.Count, value=persons)
-        return Outcome(upload.key, Status.LIVE_BLURRED.value, persons=persons)
+        metrics.add_metric(name="PlatesBlurred", unit=MetricUnit.Count, value=plates)
+        return Outcome(upload.key, Status.LIVE_BLURRED.value, persons=persons, plates=plates)
 
     def _already_done(self, upload: ObjectEvent, statuses: Collection[Status]) -> Status | None:
         """The stored status of this very raw version, if it is one of `statuses`."""

@@ -54,11 +54,11 @@ run "policies_are_least_privilege" {
       for function, policy in aws_iam_role_policy.this : [
         for statement in jsondecode(policy.policy).Statement : [
           for resource in flatten([statement.Resource]) :
-          resource != "*" || (function == "live_blur" && flatten([statement.Action]) == ["rekognition:DetectLabels"])
+          resource != "*" || (function == "live_blur" && flatten([statement.Action]) == ["rekognition:DetectLabels", "rekognition:DetectText"])
         ]
       ]
     ]))
-    error_message = "Only live_blur's DetectLabels may use Resource \"*\" (AWS has no resource type for it)."
+    error_message = "Only live_blur's DetectLabels and DetectText may use Resource \"*\" (AWS has no resource type for them)."
   }
 
   assert {

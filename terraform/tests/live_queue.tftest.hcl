@@ -40,6 +40,7 @@ variables {
     max_event_age_seconds        = 3600
     notification_filter          = { prefix = "cameras/", suffix = ".jpg" }
     person_min_confidence        = 50
+    plate_detector               = "packaged_ocr"
     trigger                      = "s3_async"
     rekognition_tps              = 50
     rekognition_max_wait_seconds = 5
@@ -103,6 +104,7 @@ run "live_trigger_sqs" {
       max_event_age_seconds        = 3600
       notification_filter          = { prefix = "cameras/", suffix = ".jpg" }
       person_min_confidence        = 50
+      plate_detector               = "packaged_ocr"
       trigger                      = "sqs"
       rekognition_tps              = 50
       rekognition_max_wait_seconds = 5

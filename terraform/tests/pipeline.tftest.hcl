@@ -35,6 +35,7 @@ variables {
     max_event_age_seconds        = 3600
     notification_filter          = { prefix = "cameras/", suffix = ".jpg" }
     person_min_confidence        = 50
+    plate_detector               = "packaged_ocr"
     trigger                      = "s3_async"
     rekognition_tps              = 50
     rekognition_max_wait_seconds = 5
@@ -200,6 +201,7 @@ run "no_filter_means_every_new_object" {
       max_event_age_seconds        = 3600
       notification_filter          = { prefix = "", suffix = "" } # the stack's default
       person_min_confidence        = 50
+      plate_detector               = "packaged_ocr"
       trigger                      = "s3_async"
       rekognition_tps              = 50
       rekognition_max_wait_seconds = 5

@@ -224,8 +224,11 @@ def roles_are_scoped(endpoint: str, stack: Any) -> None:
             assert statement["Effect"] == "Allow", (role, statement)
             assert not any(action.endswith("*") for action in actions), (role, statement)
             if "*" in _as_list(statement["Resource"]):
-                # AWS offers no resource type for DetectLabels; nothing else may be "*".
-                assert (function, actions) == ("live_blur", ["rekognition:DetectLabels"]), statement
+                # AWS offers no resource type for DetectLabels or DetectText; nothing else may be "*".
+                assert (function, actions) == (
+                    "live_blur",
+                    ["rekognition:DetectLabels", "rekognition:DetectText"],
+                ), statement
 
     live_actions = {a for s in _statements(iam, roles["live_blur"]) for a in _as_list(s["Action"])}
     assert not {a for a in live_actions if "CustomLabels" in a or "ProjectVersion" in a}

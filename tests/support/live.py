@@ -11,6 +11,7 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from camblur.adapters import aws
+from camblur.adapters.rekognition import LIVE_LABELS
 from camblur.adapters.state import picture_pk
 from camblur.handlers import live
 from tests.support.aws import Stack, s3_put_event
@@ -42,7 +43,7 @@ class Live:
             "Image": image or ANY,
             "MinConfidence": ANY,
             "Features": ["GENERAL_LABELS"],
-            "Settings": {"GeneralLabels": {"LabelInclusionFilters": ["Person"]}},
+            "Settings": {"GeneralLabels": {"LabelInclusionFilters": list(LIVE_LABELS)}},
         }
         self.rekognition.add_response("detect_labels", response, expected)
 

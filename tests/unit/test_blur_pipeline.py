@@ -12,7 +12,7 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from camblur import config
-from camblur.adapters.rekognition import PeopleDetector
+from camblur.adapters.rekognition import LIVE_LABELS, PeopleDetector
 from camblur.adapters.storage import PictureStore
 from camblur.blur_pipeline import BlurPipeline, RawVersion
 from camblur.core.boxes import Box
@@ -118,5 +118,5 @@ def _detect_labels_params() -> dict[str, object]:
     return {
         "MinConfidence": ANY,
         "Features": ["GENERAL_LABELS"],
-        "Settings": {"GeneralLabels": {"LabelInclusionFilters": ["Person"]}},
+        "Settings": {"GeneralLabels": {"LabelInclusionFilters": list(LIVE_LABELS)}},
     }

@@ -61,13 +61,26 @@ class DetectionInput:
 
 @dataclass(frozen=True)
 class Detection:
-    boxes: tuple[Box, ...]
+    boxes: tuple[Box, ...]  # to anonymise
     detector: str
     model_version: str
+    vehicles: tuple[Box, ...] = ()  # where plates may be: searched, not anonymised themselves
+
+
+# Labels of Rekognition's list that carry plates and come with boxes (Instances). The list could
+# not be downloaded here: names it does not have simply match nothing.
+VEHICLE_LABELS = (
+    "Car", "Truck", "Bus", "Van", "Motorcycle", "Pickup Truck", "Fire Truck", "Ambulance",
+    "Tow Truck", "Trailer Truck", "Moving Van", "Tractor", "Bulldozer", "Forklift", "Machine",
+)  # fmt: skip
+PLATE_LABEL_NAME = "License Plate"
+LIVE_LABELS = ("Person", *VEHICLE_LABELS, PLATE_LABEL_NAME)
 
 
 class PeopleDetector:
-    """Persons from DetectLabels: the `Instances` of the Person label, above a confidence."""
+    """One DetectLabels call: persons and "License Plate" instances to anonymise, and the
+    vehicles a plate localiser searches (whether DetectLabels boxes plates could not be
+    verified; the localiser does not depend on it)."""
 
     name = "rekognition-detect-labels"
 
@@ -81,16 +94,30 @@ class PeopleDetector:
             Image=source.as_image(),
             MinConfidence=self._min_confidence,
             Features=["GENERAL_LABELS"],
-            Settings={"GeneralLabels": {"LabelInclusionFilters": ["Person"]}},
+            Settings={"GeneralLabels": {"LabelInclusionFilters": list(LIVE_LABELS)}},
         )
-        boxes = tuple(
-            Box.from_rekognition(instance["BoundingBox"], "person", instance["Confidence"], "live")
-            for label in response.get("Labels", [])
-            if label.get("Name") == "Person"
-            for instance in label.get("Instances", [])
+        labels = response.get("Labels", [])
+        persons = self._instances(labels, {"Person"}, "person", "live")
+        plates = self._instances(labels, {PLATE_LABEL_NAME}, "license_plate", "rekognition_label")
+        vehicles = self._instances(labels, set(VEHICLE_LABELS), "vehicle", "live")
+        return Detection(
+            persons + plates,
+            self.name,
+            response.get("LabelModelVersion", "unknown"),
+            # "Car" and "Van" may box the same vehicle: search it once.
+            vehicles=tuple({(v.left, v.top, v.width, v.height): v for v in vehicles}.values()),
+        )
+
+    def _instances(
+        self, labels: list[dict[str, Any]], names: set[str], label: str, source: str
+    ) -> tuple[Box, ...]:
+        return tuple(
+            Box.from_rekognition(instance["BoundingBox"], label, instance["Confidence"], source)
+            for found in labels
+            if found.get("Name") in names
+            for instance in found.get("Instances", [])
             if "BoundingBox" in instance and instance.get("Confidence", 0) >= self._min_confidence
         )
-        return Detection(boxes, self.name, response.get("LabelModelVersion", "unknown"))
 
 
 class CustomLabelsDetector:

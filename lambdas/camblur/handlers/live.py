@@ -25,6 +25,7 @@ from camblur.events import object_events
 from camblur.live_batch import LiveBatch
 from camblur.live_pass import LivePass
 from camblur.observability import logger, metrics
+from camblur.plates import make_localiser
 
 NO_CONTEXT_SECONDS = 60.0
 
@@ -53,9 +54,10 @@ def build_live_pass(
         PacedRekognition(rekognition or client("rekognition"), pacer),
     )
     state = BlurStateTable(settings.state_table, dynamodb)
+    plates = make_localiser(settings.plate_detector)
     if now is None:
-        return LivePass(settings, PictureStore(s3), state, detector)
-    return LivePass(settings, PictureStore(s3), state, detector, clock=now)
+        return LivePass(settings, PictureStore(s3), state, detector, plates)
+    return LivePass(settings, PictureStore(s3), state, detector, plates, clock=now)
 
 
 @cache

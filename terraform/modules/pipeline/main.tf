@@ -24,6 +24,7 @@ locals {
         MAX_IMAGE_PIXELS             = tostring(var.blur.max_image_pixels)
         MAX_OBJECT_BYTES             = tostring(var.blur.max_object_bytes)
         PERSON_MIN_CONFIDENCE        = tostring(var.live.person_min_confidence)
+        PLATE_DETECTOR               = var.live.plate_detector
         REKOGNITION_TPS              = tostring(var.live.rekognition_tps)
         MAX_CONCURRENCY              = tostring(var.live.reserved_concurrency) # the instances that share it
         REKOGNITION_MAX_WAIT_SECONDS = tostring(var.live.rekognition_max_wait_seconds)

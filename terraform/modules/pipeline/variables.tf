@@ -34,7 +34,7 @@ variable "code" {
 }
 
 variable "live" {
-  description = "live_blur and its trigger: live_memory_mb, live_timeout_seconds, live_reserved_concurrency, live_max_event_age_seconds, raw_notification_filter, person_min_confidence, live_trigger, live_rekognition_tps, live_rekognition_max_wait_seconds, live_batch_size, live_max_receive_count, live_backlog_age_alarm_seconds."
+  description = "live_blur and its trigger: live_memory_mb, live_timeout_seconds, live_reserved_concurrency, live_max_event_age_seconds, raw_notification_filter, person_min_confidence, plate_detector, live_trigger, live_rekognition_tps, live_rekognition_max_wait_seconds, live_batch_size, live_max_receive_count, live_backlog_age_alarm_seconds."
   type = object({
     memory_mb                    = number
     timeout_seconds              = number
@@ -42,6 +42,7 @@ variable "live" {
     max_event_age_seconds        = number
     notification_filter          = object({ prefix = string, suffix = string })
     person_min_confidence        = number
+    plate_detector               = string
     trigger                      = string
     rekognition_tps              = number
     rekognition_max_wait_seconds = number

@@ -78,10 +78,11 @@ locals {
       Version = "2012-10-17"
       Statement = [
         {
-          # DetectLabels has no resource type in IAM: "*" is the only value AWS accepts.
-          Sid      = "DetectPeople"
+          # DetectLabels and DetectText (plate_detector = rekognition_text) have no resource
+          # type in IAM: "*" is the only value AWS accepts.
+          Sid      = "DetectPeopleAndPlates"
           Effect   = "Allow"
-          Action   = "rekognition:DetectLabels"
+          Action   = ["rekognition:DetectLabels", "rekognition:DetectText"]
           Resource = "*"
         },
         local.read_raw,
