@@ -47,7 +47,17 @@ build: setup ## Build the Lambda zip into dist/ (LAMBDA_ARCH=arm64|x86_64, LAMBD
 test: setup build ## Run every test: ruff, Terraform checks, unit and integration tests
 	$(MAKE) lint
 	$(MAKE) test-tf
+	$(MAKE) test-py
+
+# loadgroup: the tests that use the one deployment of environments/local share a worker
+# (tests/integration/conftest.py); the other worker runs the unit tests meanwhile.
+.PHONY: test-py
+test-py: setup build ## Unit and integration tests (pytest, 2 workers; CI runs it beside lint and test-tf)
 	$(PY) -m pytest -n 2 --dist loadgroup
+
+.PHONY: unit
+unit: setup ## Unit tests only: no Terraform, no embedded endpoint, no zip
+	$(PY) -m pytest tests/unit -q
 
 .PHONY: bench
 bench: setup ## Benchmark the live blur against the decode+encode floor
