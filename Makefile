@@ -43,11 +43,14 @@ format: setup ## Format the Python code (ruff)
 build: setup ## Build the Lambda zip into dist/ (LAMBDA_ARCH=arm64|x86_64, LAMBDA_PYTHON=3.13)
 	$(PY) -m devtools.build_lambda --arch $(LAMBDA_ARCH) --python $(LAMBDA_PYTHON) --output $(LAMBDA_ZIP)
 
+# test-tf and test-py side by side: the integration tests mostly wait on the provider's fixed
+# waits (S3, SQS). Where make can (GNU make 4), each one's output is printed whole at its end.
+OUTPUT_SYNC := $(if $(filter output-sync,$(.FEATURES)),--output-sync=target)
+
 .PHONY: test
 test: setup build ## Run every test: ruff, Terraform checks, unit and integration tests
 	$(MAKE) lint
-	$(MAKE) test-tf
-	$(MAKE) test-py
+	$(MAKE) -j2 $(OUTPUT_SYNC) test-tf test-py
 
 # loadgroup: the tests that use the one deployment of environments/local share a worker
 # (tests/integration/conftest.py); the other worker runs the unit tests meanwhile.
@@ -57,7 +60,7 @@ test-py: setup build ## Unit and integration tests (pytest, 2 workers; CI runs i
 
 .PHONY: unit
 unit: setup ## Unit tests only: no Terraform, no embedded endpoint, no zip
-	$(PY) -m pytest tests/unit -q
+	$(PY) -m pytest tests/unit -q -n 2
 
 .PHONY: bench
 bench: setup ## Benchmark the live blur against the decode+encode floor
