@@ -50,12 +50,12 @@ OUTPUT_SYNC := $(if $(filter output-sync,$(.FEATURES)),--output-sync=target)
 .PHONY: test
 test: setup build ## Run every test: ruff, Terraform checks, unit and integration tests
 	$(MAKE) lint
-	$(MAKE) -j2 $(OUTPUT_SYNC) test-tf test-py
+	$(MAKE) -j2 $(OUTPUT_SYNC) test-tf test-py NO_BUILD=1
 
 # loadgroup: the tests that use the one deployment of environments/local share a worker
 # (tests/integration/conftest.py); the other worker runs the unit tests meanwhile.
 .PHONY: test-py
-test-py: setup build ## Unit and integration tests (pytest, 2 workers; CI runs it beside lint and test-tf)
+test-py: setup $(if $(NO_BUILD),,build) ## Unit and integration tests (pytest, 2 workers; CI runs it beside lint and test-tf)
 	$(PY) -m pytest -n 2 --dist loadgroup
 
 .PHONY: unit
