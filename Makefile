@@ -59,11 +59,24 @@ build: setup ## Build the Lambda zip into dist/ from requirements/lambda.txt, wi
 	$(PY) -m devtools.build_lambda --arch $(LAMBDA_ARCH) --python $(LAMBDA_PYTHON) --output $(LAMBDA_ZIP) \
 	  $(if $(LAMBDA_PYTHON_BIN),--interpreter $(LAMBDA_PYTHON_BIN)) $(if $(filter 0,$(LAMBDA_BYTECODE)),--no-bytecode)
 
+# test-tf and test-py side by side: the integration tests mostly wait on the provider's fixed
+# waits (S3, SQS). Where make can (GNU make 4), each one's output is printed whole at its end.
+OUTPUT_SYNC := $(if $(filter output-sync,$(.FEATURES)),--output-sync=target)
+
 .PHONY: test
 test: setup build ## Run every test: ruff, Terraform checks, unit and integration tests
 	$(MAKE) lint
-	$(MAKE) test-tf
+	$(MAKE) -j2 $(OUTPUT_SYNC) test-tf test-py NO_BUILD=1
+
+# loadgroup: the tests that use the one deployment of environments/local share a worker
+# (tests/integration/conftest.py); the other worker runs the unit tests meanwhile.
+.PHONY: test-py
+test-py: setup $(if $(NO_BUILD),,build) ## Unit and integration tests (pytest, 2 workers; CI runs it beside lint and test-tf)
 	$(PY) -m pytest -n 2 --dist loadgroup
+
+.PHONY: unit
+unit: setup ## Unit tests only: no Terraform, no embedded endpoint, no zip
+	$(PY) -m pytest tests/unit -q -n 2
 
 .PHONY: bench
 bench: setup ## Benchmark the live blur against the decode+encode floor

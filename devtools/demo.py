@@ -21,7 +21,7 @@
 6. destroys the deployment and stops both endpoints, also when something failed.
 
 The same machinery (`LocalEnvironment`, `upload_samples`, `run_refinement`, ...) drives
-tests/devtools/test_demo_pipeline.py.
+tests/integration/test_demo_pipeline.py.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The AWS delivery rules devtools/deliver.py applies, checked without deploying anything.
 
-The whole path (deployed wiring, artifact code) is tests/devtools/test_demo_pipeline.py;
+The whole path (deployed wiring, artifact code) is tests/integration/test_demo_pipeline.py;
 these pin the rules where AWS's behaviour is easy to get subtly wrong.
 """
 

@@ -1,141 +1,71 @@
 """Deploy environments/local to the embedded AWS endpoint and ask AWS what it got.
 
 Given the embedded endpoint (moto server) and the Lambda zip,
-when pytest-terraform applies environments/local,
+when environments/local is applied by its real Terraform (the session's one deployment,
+tests/integration/conftest.py),
 then the buckets are private, KMS-encrypted and TLS-only, the raw bucket triggers live_blur
 with the configured filter, the refine mapping reports batch item failures and is off, the
-roles are scoped, a second plan is empty, and everything can be destroyed.
+roles are scoped, a second plan is empty, and (at the end of the session) everything can be
+destroyed.
 
-Why pytest-terraform and not tftest: it is what the issue asks for and it tears down through
-pytest's finalizers. tftest would return the plan as JSON, which this test does not need:
-it checks the deployed resources through boto3, the way the functions will see them.
+The checks go through boto3, the way the functions will see the resources. They read the stack
+as Terraform left it, so they run before the tests that use it (`pristine_stack`).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from pytest_terraform import terraform
-from pytest_terraform import tf as pytest_terraform_internals
 
-from localaws.embedded import embedded_aws, start, stop, terraform_cli_config
+from devtools.demo import DemoError, LocalEnvironment
+from localaws.embedded import start, stop
+from tests.integration.deployment import REGION, count_resources, terraform_show
+from tests.integration.deployment import aws_client as aws
 
-ROOT = Path(__file__).resolve().parents[2]
-ENVIRONMENTS = ROOT / "environments"
-DIST_ZIP = ROOT / "dist" / "camblur-lambda.zip"
-REGION = "eu-west-1"  # environments/local/variables.tf
-
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("embedded_aws")]
-
-# pytest-terraform finds a root module under --tf-mod-dir / the ini key terraform-mod-dir,
-# or next to the test. Our roots live in environments/: point it there unless configured.
-if not pytest_terraform_internals.LazyModuleDir.value:
-    pytest_terraform_internals.LazyModuleDir.value = str(ENVIRONMENTS)
+pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def lambda_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """TF_VAR_lambda_zip_path if set, else dist/camblur-lambda.zip, else a fresh build."""
-    configured = os.environ.get("TF_VAR_lambda_zip_path")  # noqa: SIM112 (Terraform spells it so)
-    if configured:
-        path = Path(configured)
-        path = path if path.is_absolute() else (ENVIRONMENTS / "local" / path).resolve()
-        if not path.is_file():
-            pytest.fail(f"TF_VAR_lambda_zip_path={configured} does not exist")
-        return path
-    if DIST_ZIP.is_file():
-        return DIST_ZIP
-    output = tmp_path_factory.mktemp("lambda") / "camblur-lambda.zip"
-    build = subprocess.run(
-        [sys.executable, "-m", "devtools.build_lambda", "--output", str(output)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if build.returncode != 0 or not output.is_file():
-        pytest.fail(
-            f"{DIST_ZIP.relative_to(ROOT)} is missing and building it failed; run `make build` "
-            f"or set TF_VAR_lambda_zip_path to a zip.\n{build.stdout}\n{build.stderr}"
-        )
-    return output
+@pytest.fixture
+def stack(local_environment: LocalEnvironment) -> dict[str, Any]:
+    """The deployment's Terraform outputs, by name."""
+    return local_environment.deployment.outputs
 
 
-@pytest.fixture(scope="module")
-def endpoint(lambda_zip: Path) -> Iterator[str]:
-    """A private embedded endpoint, and the variables environments/local reads."""
-    config = os.environ.get("TF_CLI_CONFIG_FILE")
-    with pytest.MonkeyPatch.context() as patch, embedded_aws() as url:
-        if not (config and Path(config).is_file()):
-            # Offline machines: install the provider from the mirror, as make does.
-            mirror = terraform_cli_config(os.environ.get("TF_PROVIDER_MIRROR", "/opt/tf-plugins"))
-            if mirror:
-                patch.setenv("TF_CLI_CONFIG_FILE", str(mirror))
-            else:
-                patch.delenv("TF_CLI_CONFIG_FILE", raising=False)
-        patch.setenv("TF_VAR_aws_endpoint_url", url)
-        patch.setenv("TF_VAR_lambda_zip_path", str(lambda_zip))
-        patch.setenv("TF_INPUT", "0")
-        patch.setenv("APPLY_STARTED", str(time.monotonic()))
-        yield url
+def output(stack: dict[str, Any], name: str) -> Any:
+    return stack[name]
 
 
-# Function scope on purpose: destroy then runs in this test's teardown, while the endpoint
-# (module scope) still listens. The steps below are one story: apply, inspect, re-plan.
-terraform("local", scope="function", name="local_stack")
-
-
-def aws(endpoint_url: str, service: str) -> Any:
-    return boto3.client(
-        service,
-        endpoint_url=endpoint_url,
-        region_name=REGION,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
-
-
-def output(stack: Any, name: str) -> Any:
-    return stack.outputs[name]["value"]
-
-
+@pytest.mark.pristine_stack
 def test_local_environment_deploys_secured_and_converges(
-    endpoint: str, local_stack: Any, record_property: Any
+    local_environment: LocalEnvironment,
+    stack: dict[str, Any],
+    deployment_seconds: float,
+    record_property: Any,
 ) -> None:
-    apply_seconds = time.monotonic() - float(os.environ["APPLY_STARTED"])
-    resources = count_resources(local_stack.terraform.show()["values"]["root_module"])
-    record_property("init_plan_apply_seconds", round(apply_seconds, 1))
+    endpoint = local_environment.aws_url
+    resources = count_resources(terraform_show(local_environment))
+    record_property("init_plan_apply_seconds", round(deployment_seconds, 1))
 
-    buckets_are_private_encrypted_and_tls_only(endpoint, local_stack)
-    raw_bucket_triggers_live_blur_with_filter(endpoint, local_stack)
-    refine_mapping_reports_item_failures_and_is_off(endpoint, local_stack)
-    roles_are_scoped(endpoint, local_stack)
-    live_failures_go_to_the_dead_letter_queue(endpoint, local_stack)
+    buckets_are_private_encrypted_and_tls_only(endpoint, stack)
+    raw_bucket_triggers_live_blur_with_filter(endpoint, stack)
+    refine_mapping_reports_item_failures_and_is_off(endpoint, stack)
+    roles_are_scoped(endpoint, stack)
+    live_failures_go_to_the_dead_letter_queue(endpoint, stack)
 
-    plan_seconds = second_plan_is_empty(local_stack)
+    plan_seconds = second_plan_is_empty(local_environment)
     record_property("second_plan_seconds", round(plan_seconds, 1))
     record_property("resources", resources)
     print(
-        f"\n{resources} resources; init+plan+apply {apply_seconds:.0f} s, second plan {plan_seconds:.0f} s"
+        f"\n{resources} resources; endpoints+init+apply {deployment_seconds:.0f} s, "
+        f"second plan {plan_seconds:.0f} s"
     )
 
 
-def count_resources(module: dict[str, Any]) -> int:
-    own = [r for r in module.get("resources", []) if r["mode"] == "managed"]
-    return len(own) + sum(count_resources(child) for child in module.get("child_modules", []))
-
-
-def buckets_are_private_encrypted_and_tls_only(endpoint: str, stack: Any) -> None:
+def buckets_are_private_encrypted_and_tls_only(endpoint: str, stack: dict[str, Any]) -> None:
     s3 = aws(endpoint, "s3")
     key_arn = output(stack, "kms_key_arn")
     for bucket in (output(stack, "raw_bucket"), output(stack, "blurred_bucket")):
@@ -165,7 +95,7 @@ def buckets_are_private_encrypted_and_tls_only(endpoint: str, stack: Any) -> Non
     assert raw_rules[0]["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] == 1
 
 
-def raw_bucket_triggers_live_blur_with_filter(endpoint: str, stack: Any) -> None:
+def raw_bucket_triggers_live_blur_with_filter(endpoint: str, stack: dict[str, Any]) -> None:
     s3 = aws(endpoint, "s3")
     live_arn = aws(endpoint, "lambda").get_function(
         FunctionName=output(stack, "function_names")["live_blur"]
@@ -181,7 +111,7 @@ def raw_bucket_triggers_live_blur_with_filter(endpoint: str, stack: Any) -> None
     ), "the blurred bucket must trigger nothing"
 
 
-def refine_mapping_reports_item_failures_and_is_off(endpoint: str, stack: Any) -> None:
+def refine_mapping_reports_item_failures_and_is_off(endpoint: str, stack: dict[str, Any]) -> None:
     mapping = aws(endpoint, "lambda").get_event_source_mapping(
         UUID=output(stack, "refine_mapping_uuid")
     )
@@ -211,7 +141,7 @@ def _as_list(value: str | list[str]) -> list[str]:
     return [value] if isinstance(value, str) else value
 
 
-def roles_are_scoped(endpoint: str, stack: Any) -> None:
+def roles_are_scoped(endpoint: str, stack: dict[str, Any]) -> None:
     iam = aws(endpoint, "iam")
     roles = output(stack, "role_names")
     model_version_arn = aws(endpoint, "lambda").get_function_configuration(
@@ -251,7 +181,7 @@ def roles_are_scoped(endpoint: str, stack: Any) -> None:
     ]
 
 
-def live_failures_go_to_the_dead_letter_queue(endpoint: str, stack: Any) -> None:
+def live_failures_go_to_the_dead_letter_queue(endpoint: str, stack: dict[str, Any]) -> None:
     config = aws(endpoint, "lambda").get_function_event_invoke_config(
         FunctionName=output(stack, "function_names")["live_blur"]
     )
@@ -261,27 +191,13 @@ def live_failures_go_to_the_dead_letter_queue(endpoint: str, stack: Any) -> None
     )
 
 
-def second_plan_is_empty(stack: Any) -> float:
+def second_plan_is_empty(environment: LocalEnvironment) -> float:
     """No drift: the provider reads back exactly what it wrote (exit code 0, not 2)."""
-    runner = stack.terraform
     started = time.monotonic()
-    plan = subprocess.run(
-        [
-            runner.tf_bin or shutil.which("terraform") or "terraform",
-            "plan",
-            "-input=false",
-            "-no-color",
-            "-detailed-exitcode",
-            "-lock=false",
-            f"-state={runner.state_path}",
-        ],
-        cwd=runner.module_dir,
-        env={**os.environ, "TF_DATA_DIR": str(runner.work_dir), "TF_IN_AUTOMATION": "yes"},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert plan.returncode == 0, f"second plan is not empty:\n{plan.stdout}\n{plan.stderr}"
+    try:
+        environment.terraform.run("plan", "-input=false", "-detailed-exitcode", "-lock=false")
+    except DemoError as failure:  # exit code 2 (changes) or 1 (error), with the plan's tail
+        pytest.fail(f"second plan is not empty:\n{failure}")
     return time.monotonic() - started
 
 

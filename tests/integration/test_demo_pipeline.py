@@ -11,8 +11,10 @@ upload again does no work twice. Renaming a handler or an environment variable i
 configuration without the code (or the code without the configuration) fails loudly.
 
 Only AWS is stood in for (moto, the local Rekognition); every function runs the artifact's code.
-One deployment for the module (terraform apply takes about a minute and a half); the tests
-read its outcome in order and the last ones change the deployed configuration, then restore it.
+The session's one deployment (tests/integration/conftest.py; terraform apply takes about a
+minute and a half); the tests read its outcome in order and the last ones change the deployed
+configuration, then restore it. Their uploads go under cameras/wiring-check/, apart from the
+samples'.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from devtools.demo import (
 )
 from tests.support.pictures import jpeg_segments
 
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("embedded_aws")]
+pytestmark = pytest.mark.integration
 
 MCU = 16  # JPEG 4:2:0 blocks: an untouched block decodes identically, its neighbours may not
 
@@ -65,13 +67,9 @@ class RefineRun:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalEnvironment]:
-    workdir = tmp_path_factory.mktemp("demo-pipeline")
-    # No destroy: the endpoint forgets everything when it stops, and the state is in workdir.
-    with LocalEnvironment(
-        workdir, model_start_seconds=1.0, destroy=False, report=lambda message: None
-    ) as environment:
-        yield environment
+def env(local_environment: LocalEnvironment) -> LocalEnvironment:
+    """The session's deployment of environments/local (tests/integration/conftest.py)."""
+    return local_environment
 
 
 @pytest.fixture(scope="module")
