@@ -80,6 +80,7 @@ unit: setup ## Unit tests only: no Terraform, no embedded endpoint, no zip
 
 .PHONY: bench
 bench: setup ## Benchmark the live blur against the decode+encode floor
+	$(PY) benchmarks/bench_live_plates.py  # live with plates 2160p: <ms> (<n> crops)
 	$(PY) benchmarks/bench_live_blur.py
 
 .PHONY: bench-import

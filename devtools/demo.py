@@ -203,11 +203,13 @@ class Deployment:
     functions: dict[str, str]
     refine_queue_url: str
     refine_mapping_uuid: str
+    outputs: dict[str, Any] = field(default_factory=dict, repr=False)  # every output, by name
 
     @classmethod
     def from_outputs(cls, outputs: dict[str, Any]) -> Deployment:
-        names = {f.name: f.name for f in fields(cls)} | {"functions": "function_names"}
-        return cls(**{name: outputs[output] for name, output in names.items()})
+        names = {f.name: f.name for f in fields(cls) if f.name != "outputs"}
+        names["functions"] = "function_names"
+        return cls(**{name: outputs[output] for name, output in names.items()}, outputs=outputs)
 
 
 class LocalEnvironment:

@@ -53,8 +53,9 @@ HOST = "127.0.0.1"
 TARGET_PREFIX = "RekognitionService."
 PERSON = "person"
 LICENSE_PLATE = "license_plate"
-# DetectLabels names for our two classes; Custom Labels use the lower-case names above.
-GENERAL_LABEL_NAMES = {PERSON: "Person", LICENSE_PLATE: "License Plate"}
+VEHICLE = "vehicle"  # DetectLabels only: the live pass searches vehicles for plates
+# DetectLabels names for our classes; Custom Labels use the lower-case names above.
+GENERAL_LABEL_NAMES = {PERSON: "Person", LICENSE_PLATE: "License Plate", VEHICLE: "Van"}
 GENERAL_LABEL_EXTRAS: dict[str, dict[str, Any]] = {
     PERSON: {
         "Parents": [],
@@ -62,6 +63,11 @@ GENERAL_LABEL_EXTRAS: dict[str, dict[str, Any]] = {
         "Categories": [{"Name": "Person Description"}],
     },
     LICENSE_PLATE: {
+        "Parents": [{"Name": "Transportation"}, {"Name": "Vehicle"}],
+        "Aliases": [],
+        "Categories": [{"Name": "Vehicles and Automotive"}],
+    },
+    VEHICLE: {
         "Parents": [{"Name": "Transportation"}, {"Name": "Vehicle"}],
         "Aliases": [],
         "Categories": [{"Name": "Vehicles and Automotive"}],
@@ -154,7 +160,7 @@ class OpenCvDetector:
 
         rgb = np.asarray(picture.image.convert("RGB"))
         with self._lock:
-            return self.persons(rgb) + self.plates(rgb)
+            return self.persons(rgb) + self.plates(rgb) + self.vehicles(rgb)
 
     def persons(self, rgb: Any) -> list[Finding]:
         cv2 = self._cv2
@@ -198,6 +204,27 @@ class OpenCvDetector:
                     (bottom - top) / height,
                 )
             )
+        return found
+
+    def vehicles(self, rgb: Any) -> list[Finding]:
+        """The vans of devtools/samples.py: their pale grey body, one large region each."""
+        cv2 = self._cv2
+        height, width = rgb.shape[:2]
+        body = cv2.inRange(rgb, (229, 229, 232), (241, 241, 244))
+        body = cv2.morphologyEx(
+            body, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (9, 9))
+        )
+        contours, _ = cv2.findContours(body, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        found = []
+        for contour in contours:
+            x, y, w, h = cv2.boundingRect(contour)
+            if w * h < 0.01 * width * height or not 0.9 <= w / h <= 2.2:
+                continue
+            if cv2.contourArea(contour) < 0.6 * w * h:
+                continue
+            # The wheels hang below the body: Rekognition's box would hold them.
+            h = min(height - y, int(h * 1.15))
+            found.append(Finding(VEHICLE, 92.0, x / width, y / height, w / width, h / height))
         return found
 
     def plates(self, rgb: Any) -> list[Finding]:
@@ -443,7 +470,11 @@ class LocalRekognition:
         picture = self._picture(request, "DetectCustomLabels")
         min_confidence = float(request.get("MinConfidence", 50.0))
         found = sorted(
-            (item for item in self.detector.find(picture) if item.confidence >= min_confidence),
+            (
+                item
+                for item in self.detector.find(picture)
+                if item.label != VEHICLE and item.confidence >= min_confidence
+            ),
             key=lambda item: item.confidence,
             reverse=True,
         )

@@ -19,6 +19,7 @@ locals {
   names = {
     raw_bucket     = "${local.name_prefix}-raw-${local.account_id}"
     blurred_bucket = "${local.name_prefix}-blurred-${local.account_id}"
+    artifacts      = "${local.name_prefix}-artifacts-${local.account_id}"
     state_table    = "${local.name_prefix}-state"
     kms_alias      = "alias/${local.name_prefix}"
     functions      = local.function_names
@@ -48,6 +49,7 @@ module "storage" {
   names = {
     raw_bucket       = local.names.raw_bucket
     blurred_bucket   = local.names.blurred_bucket
+    artifacts_bucket = local.names.artifacts
     state_table      = local.names.state_table
     kms_alias        = local.names.kms_alias
     log_group_prefix = "/aws/lambda/${local.name_prefix}-"
@@ -151,11 +153,12 @@ module "pipeline" {
   }
 
   storage = {
-    raw_bucket_name     = module.storage.raw_bucket_name
-    raw_bucket_arn      = module.storage.raw_bucket_arn
-    blurred_bucket_name = module.storage.blurred_bucket_name
-    state_table_name    = module.storage.state_table_name
-    kms_key_arn         = module.storage.kms_key_arn
+    raw_bucket_name       = module.storage.raw_bucket_name
+    raw_bucket_arn        = module.storage.raw_bucket_arn
+    blurred_bucket_name   = module.storage.blurred_bucket_name
+    artifacts_bucket_name = module.storage.artifacts_bucket_name
+    state_table_name      = module.storage.state_table_name
+    kms_key_arn           = module.storage.kms_key_arn
   }
   queues = {
     live_dlq   = module.queues.live_dlq

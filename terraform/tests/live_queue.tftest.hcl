@@ -70,11 +70,12 @@ variables {
   state      = { capture_time_zone = "Europe/Paris", ttl_days = 400 }
   operations = { log_retention_days = 365, log_level = "INFO", metrics_namespace = "camblur", alarm_topic_arn = null }
   storage = {
-    raw_bucket_name     = "t-raw"
-    raw_bucket_arn      = "arn:aws:s3:::t-raw"
-    blurred_bucket_name = "t-blurred"
-    state_table_name    = "t-state"
-    kms_key_arn         = "arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-0000-0000-000000000000"
+    raw_bucket_name       = "t-raw"
+    raw_bucket_arn        = "arn:aws:s3:::t-raw"
+    blurred_bucket_name   = "t-blurred"
+    artifacts_bucket_name = "t-artifacts"
+    state_table_name      = "t-state"
+    kms_key_arn           = "arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-0000-0000-000000000000"
   }
   queues = {
     live_dlq   = { arn = "arn:aws:sqs:eu-west-1:123456789012:t-live-dlq", name = "t-live-dlq" }

@@ -65,11 +65,12 @@ variables {
   state      = { capture_time_zone = "Europe/Paris", ttl_days = 400 }
   operations = { log_retention_days = 365, log_level = "INFO", metrics_namespace = "camblur", alarm_topic_arn = null }
   storage = {
-    raw_bucket_name     = "t-raw"
-    raw_bucket_arn      = "arn:aws:s3:::t-raw"
-    blurred_bucket_name = "t-blurred"
-    state_table_name    = "t-state"
-    kms_key_arn         = "arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-0000-0000-000000000000"
+    raw_bucket_name       = "t-raw"
+    raw_bucket_arn        = "arn:aws:s3:::t-raw"
+    blurred_bucket_name   = "t-blurred"
+    artifacts_bucket_name = "t-artifacts"
+    state_table_name      = "t-state"
+    kms_key_arn           = "arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-0000-0000-000000000000"
   }
   queues = {
     live_dlq   = { arn = "arn:aws:sqs:eu-west-1:123456789012:t-live-dlq", name = "t-live-dlq" }
@@ -101,6 +102,14 @@ run "wiring" {
       model_reconciler = "camblur.handlers.reconcile.handler"
     }
     error_message = "Handlers must be those of docs/architecture.md."
+  }
+
+  assert {
+    condition = alltrue([
+      for fn in concat(values(aws_lambda_function.this), [aws_lambda_function.reconciler]) :
+      fn.s3_bucket == "t-artifacts" && fn.s3_key == aws_s3_object.code.key && fn.filename == null
+    ]) && startswith(aws_s3_object.code.key, "lambda/camblur-lambda-")
+    error_message = "Every function is deployed from the zip in the artifacts bucket (over 50 MB: no direct upload)."
   }
 
   assert {

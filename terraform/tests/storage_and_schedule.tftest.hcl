@@ -22,6 +22,7 @@ variables {
   names = {
     raw_bucket       = "t-raw"
     blurred_bucket   = "t-blurred"
+    artifacts_bucket = "t-artifacts"
     state_table      = "t-state"
     kms_alias        = "alias/t"
     log_group_prefix = "/aws/lambda/t-"
@@ -118,6 +119,8 @@ run "bad_bucket_name_is_refused" {
     names = {
       raw_bucket       = "Camblur_Raw"
       blurred_bucket   = "t-blurred"
+      artifacts_bucket = "t-artifacts"
+      artifacts_bucket = "t-artifacts"
       state_table      = "t-state"
       kms_alias        = "alias/t"
       log_group_prefix = "/aws/lambda/t-"

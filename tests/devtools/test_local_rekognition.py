@@ -106,7 +106,7 @@ def test_inclusion_filter_and_confidence_are_honoured(
     )
     too_sure = client.detect_labels(Image={"Bytes": scene}, MinConfidence=99.9)
 
-    assert {label["Name"] for label in everything["Labels"]} == {"Person", "License Plate"}
+    assert {label["Name"] for label in everything["Labels"]} == {"Person", "License Plate", "Van"}
     assert [label["Name"] for label in plates_only["Labels"]] == ["License Plate"]
     assert too_sure["Labels"] == []
 
@@ -126,6 +126,9 @@ def test_the_live_pass_adapter_gets_person_boxes(
     # The live call asks for "License Plate" too, and the endpoint's plate finder answers it.
     plates = [box for box in detection.boxes if box.label == "license_plate"]
     assert [box.source for box in plates] == ["rekognition_label"] * scene.plates
+    # And its vans, which the live pass searches for plates itself (never blurred whole).
+    assert len(detection.vehicles) == scene.plates
+    assert all(box not in detection.boxes for box in detection.vehicles)
 
 
 def test_s3_object_is_read_and_turned_upright_by_its_exif_orientation(

@@ -255,6 +255,10 @@ def test_refinement_blurred_the_plates(
             upload.sample.data, refined.blurred[upload.key] or b"", boxes, margin, quality
         )
         if plates:
+            # packaged_ocr, run for real inside the live function on the van DetectLabels
+            # boxed, found the plate itself (besides DetectLabels' own License Plate box).
+            ocr = [box for box in live_boxes if box["source"] == "packaged_ocr"]
+            assert len(ocr) >= upload.sample.plates, f"{upload.key}: packaged_ocr found no plate"
             # The plate was anonymised from the live pass's first write on (License Plate
             # boxes of DetectLabels, or the plate localiser inside vehicles), and stays so.
             raw = upright(upload.sample.data)

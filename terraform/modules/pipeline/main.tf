@@ -119,6 +119,19 @@ resource "aws_cloudwatch_log_group" "this" {
   tags = var.tags
 }
 
+# The zip goes to the artifacts bucket, and the functions are created from there: a zip with
+# the plate detector (onnxruntime, numpy) is over Lambda's 50 MB limit for a direct upload. The
+# key names the zip's hash, so a new build is a new object and every function follows it.
+resource "aws_s3_object" "code" {
+  bucket      = var.storage.artifacts_bucket_name
+  key         = "lambda/camblur-lambda-${filesha256(var.code.zip_path)}.zip"
+  source      = var.code.zip_path
+  source_hash = filemd5(var.code.zip_path)
+  kms_key_id  = var.storage.kms_key_arn
+
+  tags = var.tags
+}
+
 resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_116: no dead_letter_config: live_blur uses an on-failure destination (queues.tf), refine_worker its queue's redrive, the two scheduled functions are retried by the scheduler and alarmed on Errors
   #checkov:skip=CKV_AWS_117: no VPC: the functions only call AWS APIs; a VPC would need NAT or endpoints for S3, DynamoDB, SQS, Rekognition
@@ -131,7 +144,8 @@ resource "aws_lambda_function" "this" {
   handler                        = each.value.handler
   runtime                        = var.code.runtime
   architectures                  = [var.code.architecture]
-  filename                       = var.code.zip_path
+  s3_bucket                      = aws_s3_object.code.bucket
+  s3_key                         = aws_s3_object.code.key
   source_code_hash               = filebase64sha256(var.code.zip_path)
   memory_size                    = each.value.memory_mb
   timeout                        = each.value.timeout_seconds
@@ -156,7 +170,8 @@ resource "aws_lambda_function" "reconciler" {
   handler                        = local.reconciler.handler
   runtime                        = var.code.runtime
   architectures                  = [var.code.architecture]
-  filename                       = var.code.zip_path
+  s3_bucket                      = aws_s3_object.code.bucket
+  s3_key                         = aws_s3_object.code.key
   source_code_hash               = filebase64sha256(var.code.zip_path)
   memory_size                    = local.reconciler.memory_mb
   timeout                        = local.reconciler.timeout_seconds

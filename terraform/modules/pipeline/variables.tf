@@ -116,11 +116,12 @@ variable "operations" {
 variable "storage" {
   description = "From modules/storage: the buckets (names; the raw one's ARN for the trigger), the table's name and the key's ARN."
   type = object({
-    raw_bucket_name     = string
-    raw_bucket_arn      = string
-    blurred_bucket_name = string
-    state_table_name    = string
-    kms_key_arn         = string
+    raw_bucket_name       = string
+    raw_bucket_arn        = string
+    blurred_bucket_name   = string
+    artifacts_bucket_name = string
+    state_table_name      = string
+    kms_key_arn           = string
   })
   nullable = false
 }

@@ -1,4 +1,4 @@
-# Two buckets with the same protections. Separate buckets (not prefixes) so that writing a
+# Three buckets with the same protections. Separate buckets (not prefixes) so that writing a
 # blurred picture can never trigger the live function again.
 
 locals {
@@ -7,13 +7,16 @@ locals {
     raw = { name = var.names.raw_bucket, expiration_days = var.settings.raw_expiration_days }
     # Blurred pictures are the product: current versions are kept.
     blurred = { name = var.names.blurred_bucket, expiration_days = null }
+    # The Lambda zip (make build): over Lambda's 50 MB limit for a direct upload, so the
+    # functions are deployed from here. Old versions expire like any noncurrent version.
+    artifacts = { name = var.names.artifacts_bucket, expiration_days = null }
   }
 }
 
 resource "aws_s3_bucket" "this" {
   #checkov:skip=CKV_AWS_18: server access logs need a log bucket owned by the account's logging setup; enable CloudTrail S3 data events there
   #checkov:skip=CKV_AWS_144: no cross-region replication: raw pictures expire within days and blurred ones can be recomputed while raw exists
-  #checkov:skip=CKV2_AWS_62: only the raw bucket needs event notifications (pipeline module); nothing consumes blurred-bucket events
+  #checkov:skip=CKV2_AWS_62: only the raw bucket needs event notifications (pipeline module); nothing consumes blurred- or artifacts-bucket events
   for_each = local.buckets
 
   bucket        = each.value.name

@@ -37,3 +37,8 @@ output "capture_day_index_arn" {
   description = "ARN of the by_capture_day index (refine_schedule queries it)."
   value       = "${aws_dynamodb_table.this.arn}/index/${local.capture_day_index}"
 }
+
+output "artifacts_bucket_name" {
+  description = "Name of the bucket the Lambda zip is deployed from."
+  value       = aws_s3_bucket.this["artifacts"].bucket
+}

@@ -1,8 +1,9 @@
 variable "names" {
-  description = "Names of what the module creates: both buckets, the table, the key's alias (alias/...), and the prefix of the log groups that may use the key (/aws/lambda/...)."
+  description = "Names of what the module creates: the raw, blurred and artifacts buckets, the table, the key's alias (alias/...), and the prefix of the log groups that may use the key (/aws/lambda/...)."
   type = object({
     raw_bucket       = string
     blurred_bucket   = string
+    artifacts_bucket = string
     state_table      = string
     kms_alias        = string
     log_group_prefix = string
@@ -11,8 +12,8 @@ variable "names" {
 
   # Names are built by the stack, not set by a user: these guard the module's own contract.
   validation {
-    condition     = alltrue([for name in [var.names.raw_bucket, var.names.blurred_bucket] : can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", name))])
-    error_message = "names.raw_bucket and names.blurred_bucket must be valid S3 bucket names: 3-63 characters of a-z, 0-9, '.', '-'."
+    condition     = alltrue([for name in [var.names.raw_bucket, var.names.blurred_bucket, var.names.artifacts_bucket] : can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", name))])
+    error_message = "names.raw_bucket, names.blurred_bucket and names.artifacts_bucket must be valid S3 bucket names: 3-63 characters of a-z, 0-9, '.', '-'."
   }
   validation {
     condition     = can(regex("^[a-zA-Z0-9_.-]{3,255}$", var.names.state_table))
