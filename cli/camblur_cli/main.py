@@ -11,7 +11,7 @@ names come from its Terraform outputs, or from --outputs FILE (a saved `terrafor
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -156,9 +156,13 @@ def erase(
     key: Annotated[str | None, typer.Option(help="one picture's raw key")] = None,
     camera: Annotated[str | None, typer.Option(help="every picture of one camera")] = None,
     since: Annotated[
-        datetime | None, typer.Option(help="with --camera: captured at or after")
+        datetime | None,
+        typer.Option(help="with --camera: captured at or after (UTC unless a zone is given)"),
     ] = None,
-    until: Annotated[datetime | None, typer.Option(help="with --camera: captured before")] = None,
+    until: Annotated[
+        datetime | None,
+        typer.Option(help="with --camera: captured before (UTC unless a zone is given)"),
+    ] = None,
     yes: Annotated[bool, typer.Option("--yes", help="do not ask for confirmation")] = False,
     env: EnvOption = "local",
     outputs: OutputsOption = None,
@@ -188,7 +192,7 @@ def erase(
 
 
 def _aware(moment: datetime | None) -> datetime | None:
-    """Times without a zone are UTC, as the state items' captured_at are."""
-    from datetime import UTC
-
-    return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
+    """In UTC, as the state items' captured_at are (compared as strings); no zone means UTC."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -139,7 +139,8 @@ class BlurPipeline:
 
         Raises VersionNotCurrent, writing nothing, unless `detected.raw` is still the version S3
         serves (one HEAD; the raw bucket is versioned, so an older or deleted version is told
-        apart from the current one).
+        apart from the current one). A second HEAD after the write catches a delete that came
+        meanwhile: every version of the copy is removed again, and VersionNotCurrent raised.
         """
         self._check_current(detected.raw)
         picture = detected._picture or self._decode(detected.data)
@@ -148,6 +149,14 @@ class BlurPipeline:
         blurred = anonymise(picture, list(boxes), self._config.blur_settings)
         key = blurred_key or blurred_key_for(detected.raw.key)
         self._store.write_jpeg(self._config.blurred_bucket, key, blurred)
+        if self._store.current_version(detected.raw.bucket, detected.raw.key) is None:
+            # Deleted (or erased) between the check and the write, and its removal may have
+            # been handled already: take down what was just written, whoever wrote last.
+            self._store.remove_every_version(self._config.blurred_bucket, key)
+            raise VersionNotCurrent(
+                "RAW_DELETED",
+                f"s3://{detected.raw.bucket}/{detected.raw.key} was deleted while publishing",
+            )
         return Published(
             blurred_key=key,
             boxes=boxes,

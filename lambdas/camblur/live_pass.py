@@ -118,9 +118,14 @@ class LivePass:
             published = self._pipeline.publish(detected, keep=())
         except VersionNotCurrent as gone:
             status = Status.DELETED if gone.reason == "RAW_DELETED" else Status.SUPERSEDED
-            self._record(
+            written = self._record(
                 base | {"status": status.value, "reason": gone.reason, "error": gone.detail}
             )
+            if written and status is Status.DELETED:
+                # The key is gone: what an earlier version published must go too.
+                self._store.remove_every_version(
+                    self._config.blurred_bucket, blurred_key_for(upload.key)
+                )
             metrics.add_metric(name="StaleEvents", unit=MetricUnit.Count, value=1)
             return Outcome(upload.key, status.value, reason=gone.reason)
         persons = sum(box.label != PLATE_LABEL for box in detected.detection.boxes)
@@ -163,28 +168,24 @@ class LivePass:
         """A raw version or the key was removed: take the blurred copy down if it showed it."""
         state = self._state.get(removal.key)
         current = self._store.current_version(removal.bucket, removal.key)
-        if state is not None and state.status is Status.DELETED:
-            return Outcome(removal.key, f"DUPLICATE_{Status.DELETED.value}")
         if current is not None and (state is None or current == state.raw_version_id):
             # A version nobody sees was removed; the published picture's raw is still served.
-            return Outcome(removal.key, "NOTHING_PUBLISHED_REMOVED")
-        if state is None:
-            # Never recorded, or erased on request (the erasure's own deletes end here): create
-            # no item. A late creation event still publishes nothing, since the version is gone.
-            self._store.remove_every_version(
-                self._config.blurred_bucket, blurred_key_for(removal.key)
-            )
-            return Outcome(removal.key, "NOTHING_PUBLISHED_REMOVED")
-        # State first, conditional on event order: a newer upload recorded meanwhile keeps its
-        # output. Then every version of the blurred copy, so none stays retrievable by id.
-        self._record(self._base_item(removal) | {"status": Status.DELETED.value, "boxes": []})
-        if self._later_event_recorded(removal):
-            return Outcome(removal.key, "STALE_EVENT")
+            return Outcome(removal.key, "NONCURRENT_VERSION_REMOVED")
+        if state is not None and state.status is not Status.DELETED:
+            # State first, conditional on event order: a newer upload recorded meanwhile keeps
+            # its output.
+            self._record(self._base_item(removal) | {"status": Status.DELETED.value, "boxes": []})
+            if self._later_event_recorded(removal):
+                return Outcome(removal.key, "STALE_EVENT")
+        # Then every version of the blurred copy, so none stays retrievable by id. Also when the
+        # item says DELETED already (a creation event that found the key deleted records that)
+        # or is gone (never recorded, or erased: no item is created again): removing is
+        # idempotent, and whatever a pass published before must not outlive the raw picture.
         blurred_key = (state.blurred_key if state else None) or blurred_key_for(removal.key)
         removed = self._store.remove_every_version(self._config.blurred_bucket, blurred_key)
         metrics.add_metric(name="PicturesDeleted", unit=MetricUnit.Count, value=1)
         logger.info("raw picture removed; blurred copy deleted", blurred_versions=removed)
-        return Outcome(removal.key, Status.DELETED.value)
+        return Outcome(removal.key, Status.DELETED.value if state else "REMOVED_UNRECORDED")
 
     def _base_item(self, upload: ObjectEvent) -> dict[str, Any]:
         now = self._clock()
@@ -203,7 +204,8 @@ class LivePass:
             "expires_at": expires_at(now, self._config.state_ttl_days),
         }
 
-    def _record(self, item: dict[str, Any]) -> None:
+    def _record(self, item: dict[str, Any]) -> bool:
+        """Write the item unless a later event or a refinement holds it; whether it landed."""
         try:
             self._state.record_live(item)
         except StateConflict:
@@ -211,3 +213,5 @@ class LivePass:
                 "state not written: a later event or a refinement holds the item",
                 status=item["status"],
             )
+            return False
+        return True

@@ -103,7 +103,7 @@ def raw_bucket_triggers_live_blur_with_filter(endpoint: str, stack: dict[str, An
     config = s3.get_bucket_notification_configuration(Bucket=output(stack, "raw_bucket"))
     (notification,) = config["LambdaFunctionConfigurations"]
     assert notification["LambdaFunctionArn"] == live_arn
-    assert notification["Events"] == ["s3:ObjectCreated:*"]
+    assert sorted(notification["Events"]) == ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
     rules = {rule["Name"]: rule["Value"] for rule in notification["Filter"]["Key"]["FilterRules"]}
     assert rules == {"prefix": "cameras/"}  # environments/local/terraform.tfvars
     assert not s3.get_bucket_notification_configuration(Bucket=output(stack, "blurred_bucket")).get(

@@ -165,3 +165,23 @@ def test_erase_refuses_an_ambiguous_scope(outputs: Path) -> None:
     )
     assert result.exit_code == 2
     assert "not both" in result.output
+
+
+def test_erase_times_with_a_zone_are_compared_in_utc(live_env: Live, outputs: Path) -> None:
+    # Given a picture captured at 08:00 UTC, i.e. 10:00 in UTC+2
+    publish(live_env, f"cam-1/{DAY}/a.jpg", 8)
+    # When the operator erases 09:30-10:30 in UTC+2
+    result = camblur(
+        outputs,
+        "erase",
+        "--camera",
+        "cam-1",
+        "--yes",
+        "--since",
+        f"{DAY}T09:30:00+02:00",
+        "--until",
+        f"{DAY}T10:30:00+02:00",
+    )
+    # Then that picture is the one erased
+    assert "erased 1 picture(s)" in result.output
+    assert live_env.state(f"cam-1/{DAY}/a.jpg") is None

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from camblur.adapters.state import picture_pk
+from camblur.adapters.storage import PictureStore
 from camblur.events import ObjectEvent, sequence_order
 from tests.support.aws import Stack, s3_put_event, s3_removed_event
 from tests.support.live import PERSON, Live, labels_response, live_env_fixture
@@ -215,3 +216,44 @@ def test_a_key_of_the_full_1024_bytes_s3_allows_gets_its_state_item(live_env: Li
         ExpressionAttributeValues={":day": state["capture_day"]},
     )
     assert [item["raw_key"] for item in index["Items"]] == [key]
+
+
+def test_overwrite_then_delete_while_the_new_event_waits_leaves_no_copy(live_env: Live) -> None:
+    # Given v1 published, then v2 uploaded and the key deleted before v2's event is handled
+    live_env.expect_detection(labels_response(PERSON))
+    live_env.invoke(upload(live_env, picture(1), FIRST))
+    second = upload(live_env, picture(2), SECOND)
+    marker = live_env.stack.s3.delete_object(Bucket=live_env.stack.raw_bucket, Key=KEY)
+    # When v2's event and then the removal are handled
+    live_env.expect_detection(labels_response(PERSON))
+    assert live_env.invoke(second)["processed"][0]["status"] == "DELETED"
+    live_env.invoke(s3_removed_event(live_env.stack.raw_bucket, KEY, marker["VersionId"], THIRD))
+    # Then v1's blurred copy is gone too
+    assert live_env.state(KEY)["status"] == "DELETED"
+    assert blurred_versions(live_env) == 0
+
+
+def test_a_delete_racing_the_publish_leaves_no_copy(
+    live_env: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the raw picture is deleted, and its removal handled, while the live pass encodes
+    created = upload(live_env, picture(1), FIRST)
+    original = PictureStore.write_jpeg
+    raced: list[bool] = []
+
+    def delete_then_write(self: PictureStore, bucket: str, key: str, data: bytes) -> None:
+        if not raced:
+            raced.append(True)
+            marker = live_env.stack.s3.delete_object(Bucket=live_env.stack.raw_bucket, Key=KEY)
+            live_env.invoke(
+                s3_removed_event(live_env.stack.raw_bucket, KEY, marker["VersionId"], SECOND)
+            )
+        original(self, bucket, key, data)
+
+    monkeypatch.setattr(PictureStore, "write_jpeg", delete_then_write)
+    live_env.expect_detection(labels_response(PERSON))
+    # When the live pass finishes its write
+    result = live_env.invoke(created)
+    # Then it takes the copy down again and records why
+    assert result["processed"][0]["status"] == "DELETED"
+    assert blurred_versions(live_env) == 0

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
-from camblur.adapters.state import BlurStateTable, Status
+from camblur.adapters.state import BlurStateTable, Status, picture_pk
+from camblur.adapters.storage import PictureStore
 from camblur.core.boxes import Box
 from camblur.refine.messages import RefineMessage
 from camblur.refine.worker import DEADLINE_MARGIN_SECONDS
@@ -386,3 +387,32 @@ def test_an_empty_batch_is_a_success(refinement: Refinement) -> None:
     assert refinement.worker().process_batch([], lambda: 60.0).response() == {
         "batchItemFailures": []
     }
+
+
+def test_an_erasure_between_the_check_and_the_write_leaves_no_copy(
+    refinement: Refinement, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a picture erased (raw versions, item, blurred versions) while the worker encodes
+    key = f"cam-1/{DAY}/erased.jpg"
+    stack = refinement.stack
+    put_live_picture(stack, key, boxes=(PERSON,))
+    refinement.model.labels = lambda _params: []
+    original = PictureStore.write_jpeg
+
+    def erase_then_write(self: PictureStore, bucket: str, target: str, data: bytes) -> None:
+        for name in (stack.raw_bucket, stack.blurred_bucket):
+            for version in stack.s3.list_object_versions(Bucket=name).get("Versions", []):
+                stack.s3.delete_object(
+                    Bucket=name, Key=version["Key"], VersionId=version["VersionId"]
+                )
+        stack.dynamodb.Table(stack.state_table).delete_item(
+            Key={"pk": picture_pk(key), "sk": "STATE"}
+        )
+        original(self, bucket, target, data)
+
+    monkeypatch.setattr(PictureStore, "write_jpeg", erase_then_write)
+    # When the worker finishes its write
+    result = refinement.worker().process_batch([message(key)], lambda: 60.0)
+    # Then no blurred version of the erased picture is left, and nothing is retried
+    assert result.failed_message_ids == []
+    assert stack.s3.list_object_versions(Bucket=stack.blurred_bucket).get("Versions", []) == []
