@@ -43,8 +43,7 @@ SETTINGS = (
     "live_memory_mb",
     "worker_memory_mb",
     "refine_batch_size",
-    "raw_expiration_days",
-    "noncurrent_version_expiration_days",
+    "raw_retention_days",
     "state_ttl_days",
     "reconciler_schedule_expression",
     "plate_detector",
@@ -213,9 +212,9 @@ def estimate(
         per_day
         * size_gb
         * (
-            float(s["raw_expiration_days"])
+            float(s["raw_retention_days"])
             + args.blurred_retention_days
-            + float(s["noncurrent_version_expiration_days"])  # the live output, overwritten
+            + 1  # the live output, overwritten by the refinement, kept one day noncurrent
         )
     )
     s3 = s3_requests + stored_gb * args.s3_gb_month_price

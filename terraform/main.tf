@@ -55,11 +55,11 @@ module "storage" {
     log_group_prefix = "/aws/lambda/${local.name_prefix}-"
   }
   settings = {
-    raw_expiration_days                = var.raw_expiration_days
-    noncurrent_version_expiration_days = var.noncurrent_version_expiration_days
-    kms_deletion_window_days           = var.kms_deletion_window_days
-    force_destroy                      = var.force_destroy
-    deletion_protection                = var.deletion_protection
+    raw_retention_days       = var.raw_retention_days
+    artifact_retention_days  = var.artifact_retention_days
+    kms_deletion_window_days = var.kms_deletion_window_days
+    force_destroy            = var.force_destroy
+    deletion_protection      = var.deletion_protection
   }
   tags = local.tags
 }

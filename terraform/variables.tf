@@ -66,27 +66,27 @@ variable "lambda_architecture" {
 }
 
 # ---------------------------------------------------------------- storage
-variable "raw_expiration_days" {
-  description = "Raw pictures are deleted this many days after upload (refinement needs one or two)."
+variable "raw_retention_days" {
+  description = "No raw picture version (current, overwritten, deleted) outlives this many days after upload: current versions expire a day before, every noncurrent version and delete marker one day after it appears (S3's minimum). The refinement needs the raw pictures of the day it refines."
   type        = number
   default     = 3
   nullable    = false
 
   validation {
-    condition     = var.raw_expiration_days >= 1 && var.raw_expiration_days <= 3650 && floor(var.raw_expiration_days) == var.raw_expiration_days
-    error_message = "raw_expiration_days must be a whole number between 1 and 3650."
+    condition     = var.raw_retention_days >= 2 && var.raw_retention_days <= 3650 && floor(var.raw_retention_days) == var.raw_retention_days
+    error_message = "raw_retention_days must be a whole number between 2 and 3650 (one day current, one day noncurrent at least)."
   }
 }
 
-variable "noncurrent_version_expiration_days" {
-  description = "Overwritten or deleted picture versions are removed after this many days."
+variable "artifact_retention_days" {
+  description = "Lambda zips a newer build replaced are removed from the artifacts bucket this many days later (a rollback window)."
   type        = number
-  default     = 7
+  default     = 30
   nullable    = false
 
   validation {
-    condition     = var.noncurrent_version_expiration_days >= 1 && var.noncurrent_version_expiration_days <= 3650 && floor(var.noncurrent_version_expiration_days) == var.noncurrent_version_expiration_days
-    error_message = "noncurrent_version_expiration_days must be a whole number between 1 and 3650."
+    condition     = var.artifact_retention_days >= 1 && var.artifact_retention_days <= 3650 && floor(var.artifact_retention_days) == var.artifact_retention_days
+    error_message = "artifact_retention_days must be a whole number between 1 and 3650."
   }
 }
 
@@ -363,8 +363,8 @@ variable "refine_days_back" {
   nullable    = false
 
   validation {
-    condition     = var.refine_days_back >= 0 && var.refine_days_back < var.raw_expiration_days
-    error_message = "refine_days_back must be at least 0 and less than raw_expiration_days (raw pictures must still exist)."
+    condition     = var.refine_days_back >= 0 && var.refine_days_back < var.raw_retention_days - 1
+    error_message = "refine_days_back must be at least 0 and less than raw_retention_days - 1 (the day's raw pictures must still be current)."
   }
 }
 

@@ -24,5 +24,5 @@ module "camblur" {
   kms_deletion_window_days = 30
   log_retention_days       = 731
   log_level                = "INFO"
-  raw_expiration_days      = 3
+  raw_retention_days       = 3
 }

@@ -156,8 +156,8 @@ run "fewer_max_than_min_inference_units_is_refused" {
 run "refining_a_day_whose_raw_pictures_expired_is_refused" {
   command = plan
   variables {
-    raw_expiration_days = 2
-    refine_days_back    = 2
+    raw_retention_days = 3
+    refine_days_back   = 2
   }
   expect_failures = [var.refine_days_back]
 }

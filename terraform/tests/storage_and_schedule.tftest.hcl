@@ -28,11 +28,11 @@ variables {
     log_group_prefix = "/aws/lambda/t-"
   }
   settings = {
-    raw_expiration_days                = 2
-    noncurrent_version_expiration_days = 7
-    kms_deletion_window_days           = 30
-    force_destroy                      = false
-    deletion_protection                = true
+    raw_retention_days       = 3
+    artifact_retention_days  = 30
+    kms_deletion_window_days = 30
+    force_destroy            = false
+    deletion_protection      = true
   }
 }
 
@@ -67,8 +67,11 @@ run "buckets_and_table_are_protected" {
   }
 
   assert {
-    condition     = one(one(aws_s3_bucket_lifecycle_configuration.this["raw"].rule).expiration).days == 2
-    error_message = "Raw pictures expire after raw_expiration_days."
+    condition = (
+      one(one(aws_s3_bucket_lifecycle_configuration.this["raw"].rule).expiration).days == 2 &&
+      one(one(aws_s3_bucket_lifecycle_configuration.this["raw"].rule).noncurrent_version_expiration).noncurrent_days == 1
+    )
+    error_message = "No raw version outlives raw_retention_days (3): current versions expire after 2 days, noncurrent ones 1 day later."
   }
 
   assert {
@@ -77,10 +80,12 @@ run "buckets_and_table_are_protected" {
   }
 
   assert {
-    condition = alltrue([for config in values(aws_s3_bucket_lifecycle_configuration.this) :
-      one(one(config.rule).noncurrent_version_expiration).noncurrent_days == 7 &&
-    one(one(config.rule).abort_incomplete_multipart_upload).days_after_initiation == 1])
-    error_message = "Old versions expire and unfinished uploads are aborted in both buckets."
+    condition = (
+      one(one(aws_s3_bucket_lifecycle_configuration.this["blurred"].rule).noncurrent_version_expiration).noncurrent_days == 1 &&
+      one(one(aws_s3_bucket_lifecycle_configuration.this["artifacts"].rule).noncurrent_version_expiration).noncurrent_days == 30 &&
+      alltrue([for config in values(aws_s3_bucket_lifecycle_configuration.this) :
+    one(one(config.rule).abort_incomplete_multipart_upload).days_after_initiation == 1]))
+    error_message = "A replaced blurred copy is retrievable one day, old zips artifact_retention_days; unfinished uploads are aborted in every bucket."
   }
 
   assert {

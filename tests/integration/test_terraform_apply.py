@@ -91,7 +91,9 @@ def buckets_are_private_encrypted_and_tls_only(endpoint: str, stack: dict[str, A
         assert versioning["Status"] == "Enabled", bucket
 
     raw_rules = s3.get_bucket_lifecycle_configuration(Bucket=output(stack, "raw_bucket"))["Rules"]
-    assert raw_rules[0]["Expiration"]["Days"] == 3  # the stack's default raw_expiration_days
+    # The stack's default raw_retention_days (3): 2 days current, then 1 day noncurrent.
+    assert raw_rules[0]["Expiration"]["Days"] == 2
+    assert raw_rules[0]["NoncurrentVersionExpiration"]["NoncurrentDays"] == 1
     assert raw_rules[0]["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] == 1
 
 

@@ -4,12 +4,24 @@
 locals {
   buckets = {
     # Raw pictures are personal data: they live only as long as the refinement needs them.
-    raw = { name = var.names.raw_bucket, expiration_days = var.settings.raw_expiration_days }
+    # Every version is bounded by raw_retention_days: current versions expire a day before,
+    # a version overwritten or expired lives one day more as noncurrent (S3's minimum).
+    raw = {
+      name            = var.names.raw_bucket
+      expiration_days = var.settings.raw_retention_days - 1
+      noncurrent_days = 1
+    }
     # Blurred pictures are the product: current versions are kept.
-    blurred = { name = var.names.blurred_bucket, expiration_days = null }
+    # A replaced or deleted blurred copy (the live one a refinement improved on) is retrievable
+    # by version id for one day only: versioning stays as a one-day undo for a faulty deploy.
+    blurred = { name = var.names.blurred_bucket, expiration_days = null, noncurrent_days = 1 }
     # The Lambda zip (make build): over Lambda's 50 MB limit for a direct upload, so the
     # functions are deployed from here. Old versions expire like any noncurrent version.
-    artifacts = { name = var.names.artifacts_bucket, expiration_days = null }
+    artifacts = {
+      name            = var.names.artifacts_bucket
+      expiration_days = null
+      noncurrent_days = var.settings.artifact_retention_days
+    }
   }
 }
 
@@ -108,7 +120,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
     }
 
     noncurrent_version_expiration {
-      noncurrent_days = var.settings.noncurrent_version_expiration_days
+      noncurrent_days = each.value.noncurrent_days
     }
 
     abort_incomplete_multipart_upload {

@@ -30,13 +30,13 @@ variable "names" {
 }
 
 variable "settings" {
-  description = "Retention and protection: raw_expiration_days, noncurrent_version_expiration_days, kms_deletion_window_days, force_destroy, deletion_protection. Described and validated in terraform/variables.tf."
+  description = "Retention and protection: raw_retention_days, artifact_retention_days, kms_deletion_window_days, force_destroy, deletion_protection. Described and validated in terraform/variables.tf."
   type = object({
-    raw_expiration_days                = number
-    noncurrent_version_expiration_days = number
-    kms_deletion_window_days           = number
-    force_destroy                      = bool
-    deletion_protection                = bool
+    raw_retention_days       = number
+    artifact_retention_days  = number
+    kms_deletion_window_days = number
+    force_destroy            = bool
+    deletion_protection      = bool
   })
   nullable = false
 }
