@@ -11,7 +11,7 @@ raw object's LastModified when no item is left); every version of a selected pic
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -19,8 +19,9 @@ from typing import Any
 from boto3.dynamodb.conditions import Key
 
 from camblur.adapters.state import picture_pk
-from camblur.adapters.storage import blurred_key_for
+from camblur.adapters.storage import PictureStore, blurred_key_for
 from camblur_cli.deployment import Deployment
+from camblur_cli.listing import object_versions, query_all
 
 CAMERA_INDEX = "by_camera"
 AUDIT_PK = "AUDIT#ERASURE"
@@ -80,6 +81,7 @@ class Eraser:
     ) -> None:
         self._deployment = deployment
         self._s3 = deployment.client("s3")
+        self._store = PictureStore(self._s3)
         self._table = deployment.resource("dynamodb").Table(deployment.state_table)
         self._clock = clock
 
@@ -113,12 +115,12 @@ class Eraser:
             # create none (camblur.live_pass).
             self._table.delete_item(Key={"pk": picture_pk(key), "sk": "STATE"})
             erasure.counts["state_items"] += 1
-            erasure.counts["raw_versions"] += self._remove_versions(
+            erasure.counts["raw_versions"] += self._store.remove_every_version(
                 self._deployment.raw_bucket, key
             )
             advance()
         for key in sorted(erasure.blurred_keys):
-            erasure.counts["blurred_versions"] += self._remove_versions(
+            erasure.counts["blurred_versions"] += self._store.remove_every_version(
                 self._deployment.blurred_bucket, key
             )
         now = self._clock()
@@ -150,30 +152,15 @@ class Eraser:
             condition &= Key("captured_at").gte(scope.since.isoformat())
         elif scope.until:
             condition &= Key("captured_at").lt(scope.until.isoformat())
-        query: dict[str, Any] = {"IndexName": CAMERA_INDEX, "KeyConditionExpression": condition}
-        while True:
-            page = self._table.query(**query)
-            for item in page.get("Items", []):
-                # between() includes its upper bound; the scope's range does not.
-                if scope.until is None or item["captured_at"] < scope.until.isoformat():
-                    yield item
-            if "LastEvaluatedKey" not in page:
-                return
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        for item in query_all(
+            self._table, IndexName=CAMERA_INDEX, KeyConditionExpression=condition
+        ):
+            # between() includes its upper bound; the scope's range does not.
+            if scope.until is None or item["captured_at"] < scope.until.isoformat():
+                yield item
 
-    def _versions(self, bucket: str, prefix: str) -> Iterable[dict[str, Any]]:
-        paginator = self._s3.get_paginator("list_object_versions")
-        for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
-            yield from page.get("Versions", [])
-            yield from page.get("DeleteMarkers", [])
-
-    def _remove_versions(self, bucket: str, key: str) -> int:
-        removed = 0
-        for entry in self._versions(bucket, key):
-            if entry["Key"] == key:
-                self._s3.delete_object(Bucket=bucket, Key=key, VersionId=entry["VersionId"])
-                removed += 1
-        return removed
+    def _versions(self, bucket: str, prefix: str) -> Iterator[dict[str, Any]]:
+        return (entry for _, entry in object_versions(self._s3, bucket, prefix))
 
 
 def _iso(moment: datetime | None) -> str:

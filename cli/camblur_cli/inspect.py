@@ -18,6 +18,7 @@ from camblur.adapters.state import CAPTURE_DAY_INDEX, picture_pk
 from camblur.adapters.storage import blurred_key_for
 from camblur_cli.deployment import Deployment
 from camblur_cli.erasure import CAMERA_INDEX
+from camblur_cli.listing import object_versions, query_all
 
 RUN_DAYS = 7  # refinement runs shown by status
 
@@ -97,23 +98,12 @@ class Inspector:
 
     def _pictures(self, day: str | None, camera: str | None) -> Iterator[dict[str, Any]]:
         if camera is not None:
-            query: dict[str, Any] = {
-                "IndexName": CAMERA_INDEX,
-                "KeyConditionExpression": Key("camera_id").eq(camera),
-            }
+            key = Key("camera_id").eq(camera)
+            items = query_all(self._table, IndexName=CAMERA_INDEX, KeyConditionExpression=key)
         else:
-            query = {
-                "IndexName": CAPTURE_DAY_INDEX,
-                "KeyConditionExpression": Key("capture_day").eq(day or date.today().isoformat()),
-            }
-        while True:
-            page = self._table.query(**query)
-            for item in page.get("Items", []):
-                if day is None or item.get("capture_day") == day:
-                    yield item
-            if "LastEvaluatedKey" not in page:
-                return
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            key = Key("capture_day").eq(day or date.today().isoformat())
+            items = query_all(self._table, IndexName=CAPTURE_DAY_INDEX, KeyConditionExpression=key)
+        return (item for item in items if day is None or item.get("capture_day") == day)
 
     def _queue_depths(self) -> dict[str, dict[str, int]]:
         depths = {}
@@ -137,25 +127,17 @@ class Inspector:
         return depths
 
     def _versions(self, bucket: str, key: str) -> list[dict[str, Any]]:
-        found = []
-        paginator = self._s3.get_paginator("list_object_versions")
-        for page in paginator.paginate(Bucket=bucket, Prefix=key):
-            for kind, entries in (
-                ("version", page.get("Versions", [])),
-                ("delete_marker", page.get("DeleteMarkers", [])),
-            ):
-                for entry in entries:
-                    if entry["Key"] != key:
-                        continue
-                    found.append(
-                        {
-                            "kind": kind,
-                            "version_id": entry["VersionId"],
-                            "latest": entry.get("IsLatest", False),
-                            "last_modified": entry["LastModified"].isoformat(),
-                            "size": entry.get("Size"),
-                        }
-                    )
+        found = [
+            {
+                "kind": kind,
+                "version_id": entry["VersionId"],
+                "latest": entry.get("IsLatest", False),
+                "last_modified": entry["LastModified"].isoformat(),
+                "size": entry.get("Size"),
+            }
+            for kind, entry in object_versions(self._s3, bucket, key)
+            if entry["Key"] == key
+        ]
         return sorted(found, key=lambda entry: entry["last_modified"])
 
     def _get(self, pk: str, sk: str) -> dict[str, Any] | None:

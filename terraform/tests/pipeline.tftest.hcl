@@ -1,5 +1,6 @@
 # The pipeline module: trigger filter, failure handling, refine mapping and its policy,
-# handlers. The queues are modules/queues' (storage_and_schedule.tftest.hcl).
+# handlers, and the live queue trigger (live.trigger = "sqs"). The queues are modules/queues'
+# (storage_and_schedule.tftest.hcl).
 
 mock_provider "aws" {
   mock_data "aws_caller_identity" {
@@ -10,6 +11,12 @@ mock_provider "aws" {
   }
   mock_resource "aws_lambda_function" {
     defaults = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:mocked" }
+  }
+  mock_resource "aws_sqs_queue" {
+    defaults = {
+      arn = "arn:aws:sqs:eu-west-1:123456789012:mocked"
+      url = "https://sqs.eu-west-1.amazonaws.com/123456789012/mocked"
+    }
   }
   mock_resource "aws_lambda_event_source_mapping" {
     defaults = {
@@ -240,5 +247,85 @@ run "alarms_notify_the_topic_when_given" {
   assert {
     condition     = alltrue([for alarm in values(aws_cloudwatch_metric_alarm.dead_letters) : alarm.alarm_actions == toset(["arn:aws:sns:eu-west-1:123456789012:alarms"])])
     error_message = "Alarms must notify alarm_topic_arn."
+  }
+}
+
+# live.trigger = "sqs": S3 -> live queue -> mapping -> live_blur.
+run "live_trigger_sqs" {
+  command = apply
+
+  module {
+    source = "./modules/pipeline"
+  }
+
+  variables {
+    live = {
+      memory_mb                    = 1024
+      timeout_seconds              = 60
+      reserved_concurrency         = 32
+      max_event_age_seconds        = 3600
+      notification_filter          = { prefix = "cameras/", suffix = ".jpg" }
+      person_min_confidence        = 50
+      plate_detector               = "packaged_ocr"
+      trigger                      = "sqs"
+      rekognition_tps              = 50
+      rekognition_max_wait_seconds = 5
+      batch_size                   = 10
+      max_receive_count            = 20
+      backlog_age_alarm_seconds    = 300
+    }
+  }
+
+  assert {
+    condition = (
+      length(aws_s3_bucket_notification.raw.lambda_function) == 0 &&
+      one(aws_s3_bucket_notification.raw.queue).queue_arn == aws_sqs_queue.live[0].arn &&
+      one(aws_s3_bucket_notification.raw.queue).filter_prefix == "cameras/" &&
+      one(aws_s3_bucket_notification.raw.queue).events == toset(["s3:ObjectCreated:*", "s3:ObjectRemoved:*"])
+    )
+    error_message = "New and removed raw objects must go to the live queue, not to the function."
+  }
+
+  assert {
+    condition = (
+      jsondecode(aws_sqs_queue_policy.live[0].policy).Statement[0].Principal.Service == "s3.amazonaws.com" &&
+      jsondecode(aws_sqs_queue_policy.live[0].policy).Statement[0].Condition.ArnEquals["aws:SourceArn"] == var.storage.raw_bucket_arn
+    )
+    error_message = "Only the raw bucket may send to the live queue."
+  }
+
+  assert {
+    condition = (
+      aws_sqs_queue.live[0].visibility_timeout_seconds == 360 &&
+      jsondecode(aws_sqs_queue.live[0].redrive_policy).deadLetterTargetArn == var.queues.live_dlq.arn &&
+      jsondecode(aws_sqs_queue.live[0].redrive_policy).maxReceiveCount == 20
+    )
+    error_message = "The live queue holds messages 6 x the function timeout and dead-letters after 20 receives."
+  }
+
+  assert {
+    condition = (
+      aws_lambda_event_source_mapping.live[0].function_response_types == toset(["ReportBatchItemFailures"]) &&
+      aws_lambda_event_source_mapping.live[0].batch_size == 10 &&
+      one(aws_lambda_event_source_mapping.live[0].scaling_config).maximum_concurrency == 32 &&
+      aws_lambda_function.this["live_blur"].reserved_concurrent_executions == 32
+    )
+    error_message = "The live mapping reports item failures and polls with as many instances as may run."
+  }
+
+  assert {
+    condition = (
+      aws_lambda_function.this["live_blur"].environment[0].variables["REKOGNITION_TPS"] == "50" &&
+      aws_lambda_function.this["live_blur"].environment[0].variables["MAX_CONCURRENCY"] == "32"
+    )
+    error_message = "Each live instance paces itself to REKOGNITION_TPS / MAX_CONCURRENCY."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.live_backlog_age[0].metric_name == "ApproximateAgeOfOldestMessage" &&
+      aws_cloudwatch_metric_alarm.live_backlog_age[0].threshold == 300
+    )
+    error_message = "An alarm watches the age of the live backlog."
   }
 }
