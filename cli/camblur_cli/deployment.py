@@ -84,7 +84,12 @@ class Deployment:
 def resolve(env: str, outputs_file: Path | None = None) -> Deployment:
     """The deployment of environments/<env>: its outputs file if given, else `terraform output`."""
     if outputs_file is not None:
-        outputs = json.loads(outputs_file.read_text())
+        try:
+            outputs = json.loads(outputs_file.read_text())
+        except (OSError, ValueError) as error:
+            raise DeploymentError(
+                f"cannot read the outputs file {outputs_file}: {error}"
+            ) from error
     else:
         outputs = _terraform_outputs(env)
     if env != "local":

@@ -11,7 +11,7 @@ names come from its Terraform outputs, or from --outputs FILE (a saved `terrafor
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -42,6 +42,15 @@ def _deployment(env: str, outputs: Path | None) -> Deployment:
         raise typer.Exit(2) from error
 
 
+def _capture_day(text: str | None) -> str | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a day: use YYYY-MM-DD") from None
+
+
 def _print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, default=str, sort_keys=True))
 
@@ -50,7 +59,10 @@ def _print_json(data: Any) -> None:
 def status(
     env: EnvOption = "local",
     outputs: OutputsOption = None,
-    day: Annotated[str | None, typer.Option(help="capture day YYYY-MM-DD (default today)")] = None,
+    day: Annotated[
+        str | None,
+        typer.Option(help="capture day YYYY-MM-DD (default today)", callback=_capture_day),
+    ] = None,
     camera: Annotated[str | None, typer.Option(help="one camera (every day unless --day)")] = None,
     as_json: JsonOption = False,
 ) -> None:

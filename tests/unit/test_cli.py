@@ -185,3 +185,16 @@ def test_erase_times_with_a_zone_are_compared_in_utc(live_env: Live, outputs: Pa
     # Then that picture is the one erased
     assert "erased 1 picture(s)" in result.output
     assert live_env.state(f"cam-1/{DAY}/a.jpg") is None
+
+
+def test_a_malformed_day_or_a_missing_outputs_file_is_named_not_a_traceback(
+    outputs: Path, tmp_path: Path
+) -> None:
+    bad_day = runner.invoke(
+        app, ["status", "--day", "25-11-2026", "--env", "dev", "--outputs", str(outputs)]
+    )
+    assert bad_day.exit_code == 2 and "YYYY-MM-DD" in bad_day.output
+    missing = runner.invoke(
+        app, ["status", "--env", "dev", "--outputs", str(tmp_path / "nope.json")]
+    )
+    assert missing.exit_code == 2 and "cannot read the outputs file" in missing.output

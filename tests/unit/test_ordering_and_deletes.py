@@ -257,3 +257,21 @@ def test_a_delete_racing_the_publish_leaves_no_copy(
     # Then it takes the copy down again and records why
     assert result["processed"][0]["status"] == "DELETED"
     assert blurred_versions(live_env) == 0
+
+
+def test_a_hand_made_event_without_a_sequencer_never_replaces_a_newer_item(
+    live_env: Live,
+) -> None:
+    # Given v1 replaced by v2, and v2 published from its real (sequenced) event
+    first = upload(live_env, picture(1), FIRST)
+    second = upload(live_env, picture(2), SECOND)
+    live_env.expect_detection(labels_response(PERSON))
+    live_env.invoke(second)
+    v2 = second["Records"][0]["s3"]["object"]["versionId"]
+    # When someone invokes the function by hand with v1's event, stripped of its sequencer
+    del first["Records"][0]["s3"]["object"]["sequencer"]
+    live_env.expect_detection(labels_response(PERSON))
+    live_env.invoke(first)
+    # Then the item still describes v2, published and refinable (not SUPERSEDED)
+    state = live_env.state(KEY)
+    assert (state["raw_version_id"], state["status"]) == (v2, "LIVE_BLURRED")

@@ -92,15 +92,19 @@ class BlurStateTable:
         S3 delivers at least once and in any order: `event_order` (camblur.events.sequence_order)
         orders the events of one key. A write lands on a missing item, after an older event, or
         after the same event unless that one's version was REFINED meanwhile, so an older
-        version never replaces a newer one and nothing live ever downgrades a refinement. Events
-        without a sequencer (made by hand) fall back to: never downgrade the same version.
+        version never replaces a newer one and nothing live ever downgrades a refinement. An
+        event without a sequencer (made by hand) cannot be ordered: it may only create the item
+        or redo the version the item already names, never over a refinement of it.
         Raises StateConflict otherwise.
         """
         order = item.get("event_order") or ""
         refined_same_version = Attr("status").eq(Status.REFINED.value) & Attr("raw_version_id").eq(
             item["raw_version_id"]
         )
-        condition: ConditionBase = Attr("pk").not_exists() | ~refined_same_version
+        condition: ConditionBase = Attr("pk").not_exists() | (
+            Attr("raw_version_id").eq(item["raw_version_id"])
+            & Attr("status").ne(Status.REFINED.value)
+        )
         if order:
             condition = (
                 Attr("pk").not_exists()
