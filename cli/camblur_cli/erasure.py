@@ -135,13 +135,6 @@ class Eraser:
             }
         )
 
-    def audit(self, limit: int = 20) -> list[dict[str, Any]]:
-        """The latest erasures, newest first."""
-        page = self._table.query(
-            KeyConditionExpression=Key("pk").eq(AUDIT_PK), ScanIndexForward=False, Limit=limit
-        )
-        return list(page.get("Items", []))
-
     def _camera_items(self, scope: Scope) -> Iterator[dict[str, Any]]:
         condition = Key("camera_id").eq(scope.camera)
         if scope.since and scope.until:

@@ -19,7 +19,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from camblur.adapters.rekognition import PeopleDetector
-from camblur.adapters.state import LIVE_DONE, BlurStateTable, StateConflict, Status, expires_at
+from camblur.adapters.state import (
+    LIVE_DONE,
+    BlurStateTable,
+    PictureState,
+    StateConflict,
+    Status,
+    expires_at,
+)
 from camblur.adapters.storage import PictureStore, RawPictureMissing, blurred_key_for
 from camblur.blur_pipeline import BlurPipeline, RawVersion, VersionNotCurrent
 from camblur.config import LiveConfig
@@ -69,12 +76,13 @@ class LivePass:
             return outcome
 
     def _process(self, upload: ObjectEvent) -> Outcome:
-        done = self._already_done(upload, LIVE_DONE)
+        state = self._state.get(upload.key)
+        done = _done_status(state, upload, LIVE_DONE)
         if done is not None:
             # At-least-once delivery: the same version again costs nothing and changes nothing.
             metrics.add_metric(name="DuplicateEvents", unit=MetricUnit.Count, value=1)
             return Outcome(upload.key, f"DUPLICATE_{done.value}")
-        if self._later_event_recorded(upload):
+        if _follows_later_event(state, upload):
             metrics.add_metric(name="StaleEvents", unit=MetricUnit.Count, value=1)
             return Outcome(upload.key, "STALE_EVENT")
 
@@ -108,7 +116,8 @@ class LivePass:
             metrics.add_metric(name="PicturesFailed", unit=MetricUnit.Count, value=1)
             raise
 
-        if self._already_done(upload, {Status.REFINED}) is not None:
+        # Read again: the refinement may have finished this very version while we worked.
+        if _done_status(self._state.get(upload.key), upload, {Status.REFINED}) is not None:
             # The refinement finished this very version while we worked: its output has more
             # boxes than ours and must stay. (The live function's maximum event age keeps late
             # retries out of the refinement window; this check closes the rest to milliseconds.)
@@ -151,19 +160,6 @@ class LivePass:
         metrics.add_metric(name="PlatesBlurred", unit=MetricUnit.Count, value=plates)
         return Outcome(upload.key, Status.LIVE_BLURRED.value, persons=persons, plates=plates)
 
-    def _already_done(self, upload: ObjectEvent, statuses: Collection[Status]) -> Status | None:
-        """The stored status of this very raw version, if it is one of `statuses`."""
-        state = self._state.get(upload.key)
-        if state is None or state.raw_version_id != upload.version_id:
-            return None
-        return state.status if state.status in statuses else None
-
-    def _later_event_recorded(self, upload: ObjectEvent) -> bool:
-        """Whether the item already follows a later event of this key (S3 sequencer order)."""
-        state = self._state.get(upload.key)
-        recorded = str(state.extra.get("event_order") or "") if state else ""
-        return bool(recorded and upload.order and recorded > upload.order)
-
     def _remove(self, removal: ObjectEvent) -> Outcome:
         """A raw version or the key was removed: take the blurred copy down if it showed it."""
         state = self._state.get(removal.key)
@@ -175,7 +171,7 @@ class LivePass:
             # State first, conditional on event order: a newer upload recorded meanwhile keeps
             # its output.
             self._record(self._base_item(removal) | {"status": Status.DELETED.value, "boxes": []})
-            if self._later_event_recorded(removal):
+            if _follows_later_event(self._state.get(removal.key), removal):
                 return Outcome(removal.key, "STALE_EVENT")
         # Then every version of the blurred copy, so none stays retrievable by id. Also when the
         # item says DELETED already (a creation event that found the key deleted records that)
@@ -215,3 +211,18 @@ class LivePass:
             )
             return False
         return True
+
+
+def _done_status(
+    state: PictureState | None, upload: ObjectEvent, statuses: Collection[Status]
+) -> Status | None:
+    """The stored status of this very raw version, if it is one of `statuses`."""
+    if state is None or state.raw_version_id != upload.version_id:
+        return None
+    return state.status if state.status in statuses else None
+
+
+def _follows_later_event(state: PictureState | None, event: ObjectEvent) -> bool:
+    """Whether the item already follows a later event of this key (S3 sequencer order)."""
+    recorded = str(state.extra.get("event_order") or "") if state else ""
+    return bool(recorded and event.order and recorded > event.order)
