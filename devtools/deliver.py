@@ -4,17 +4,19 @@ The embedded AWS endpoint (moto) stores what Terraform applies but runs no funct
 module plays the AWS services that invoke Lambda functions, and reads everything it needs from
 the deployed configuration through boto3, never from a second copy of the wiring:
 
-- S3 event notifications (`get_bucket_notification_configuration`): which function gets which
-  `ObjectCreated` events with which prefix/suffix filter, and the function's resource policy
-  must let S3 invoke it. Records carry URL-encoded keys, version id, size, eTag, sequencer.
-- Lambda asynchronous invocation (S3 and the scheduler invoke asynchronously): the event
-  invoke config's retry count (default 2) and its on-failure destination (SQS), else the
-  function's dead-letter queue. AWS waits about 1 and 2 minutes between attempts; the
-  delays here are compressed (`retry_delays`).
+- S3 event notifications (`get_bucket_notification_configuration`): the embedded endpoint
+  builds AWS's exact event message for every object any client creates or removes
+  (localaws/s3_events.py; versionId, sequencer, URL-encoded key), sends it to SQS
+  destinations itself, as S3 does (the s3:TestEvent too, when a configuration is written),
+  and journals it for Lambda destinations, which are invoked from here; the function's
+  resource policy must let S3 invoke it. `object_created` delivers an event again (S3
+  delivers at least once) to either kind of destination.
 - SQS event source mappings (`list_event_source_mappings`): only while the mapping is Enabled
-  (the reconciler switches it), batches of up to BatchSize, SQS record shapes with attributes
-  and message attributes, ReportBatchItemFailures (delete the successes, leave the failures to
-  the visibility timeout; the queue's own redrive policy moves them to its DLQ).
+  (the reconciler switches the refine one), batches of up to BatchSize, SQS record shapes with
+  attributes and message attributes, ReportBatchItemFailures (delete the successes, leave the
+  failures to the visibility timeout; the queue's own redrive policy moves them to its DLQ
+  after maxReceiveCount receives). `deliver` follows one message until it is handled or
+  dead-lettered, with the visibility timeout compressed (`retry_wait`) as the retry delays are.
 - EventBridge Scheduler schedules (and EventBridge rules, if any): target function and input;
   `fire()` runs one on demand, as its time would.
 
@@ -40,14 +42,17 @@ import threading
 import time
 import uuid
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote_plus
+from urllib.parse import unquote_plus
 
 import boto3
+
+from localaws import s3_events
+from localaws.embedded import lambda_events_path
 
 RUNTIME = Path(__file__).resolve().parent / "lambda_runtime.py"
 DEFAULT_ASYNC_RETRIES = 2  # Lambda's default MaximumRetryAttempts for asynchronous invocation
@@ -412,7 +417,7 @@ class LambdaService:
         config = self.configuration(function)
         record = {
             "version": "1.0",
-            "timestamp": _now_iso(),
+            "timestamp": s3_events.now_iso(),
             "requestContext": {
                 "requestId": last.request_id,
                 "functionArn": f"{config['FunctionArn']}:$LATEST",
@@ -433,29 +438,111 @@ class LambdaService:
 # --------------------------------------------------------------------------------- S3
 
 
-class S3Notifications:
-    """S3 event notifications to Lambda, as the bucket's deployed configuration says."""
+@dataclass
+class QueuedOutcome:
+    """An S3 event sent to a queue, and the invocations of the queue's mapping that carried it."""
 
-    def __init__(self, clients: Clients, lambdas: LambdaService) -> None:
+    function: str
+    queue_arn: str
+    event: dict[str, Any] | None = None  # the S3 event message, once a batch carried it
+    attempts: list[Invocation] = field(default_factory=list)
+    done: bool = False  # its message was deleted: the function handled it
+    failure_destination: str | None = None  # the queue's DLQ, when the redrive moved it there
+
+    @property
+    def ok(self) -> bool:
+        return self.done
+
+    @property
+    def last(self) -> Invocation:
+        return self.attempts[-1]
+
+
+Outcome = AsyncOutcome | QueuedOutcome
+
+
+class S3Notifications:
+    """S3 event notifications, as the bucket's deployed configuration says.
+
+    The embedded endpoint itself builds AWS's event message for every object any client
+    creates or removes (localaws/s3_events.py): an SQS destination receives it from the
+    endpoint, a Lambda destination is journalled (localaws.embedded.lambda_events_path).
+    Delivering means: invoke journalled Lambda events asynchronously, and poll the mappings
+    of the queues that got messages until the message is handled or dead-lettered.
+    """
+
+    def __init__(
+        self, clients: Clients, lambdas: LambdaService, mappings: SqsMappings, journal: Path
+    ) -> None:
         self._clients = clients
         self._lambdas = lambdas
-        self._sequence = 0
+        self._mappings = mappings
+        self._journal = journal
+        self._offset = 0  # from the server's start: nothing it journalled is lost
         self._lock = threading.Lock()
 
     def put_object(
         self, bucket: str, key: str, body: bytes, content_type: str = "binary/octet-stream"
-    ) -> list[AsyncOutcome]:
-        """A camera's PUT, then the notifications S3 sends for it."""
+    ) -> list[Outcome]:
+        """A camera's PUT, then the notifications S3 sends for it, delivered."""
         response = self._clients.s3.put_object(
             Bucket=bucket, Key=key, Body=body, ContentType=content_type
         )
-        return self.object_created(
-            bucket,
-            key,
-            version_id=response.get("VersionId"),
-            size=len(body),
-            etag=response.get("ETag", "").strip('"'),
-        )
+        version = response.get("VersionId")
+        return self.deliver(bucket, key, "ObjectCreated:Put", version)
+
+    def delete_object(self, bucket: str, key: str, version_id: str | None = None) -> list[Outcome]:
+        """A DELETE (of a version, or a delete marker), then its notifications, delivered."""
+        args = {"VersionId": version_id} if version_id else {}
+        response = self._clients.s3.delete_object(Bucket=bucket, Key=key, **args)
+        if version_id:
+            event = "ObjectRemoved:Delete"
+        elif response.get("DeleteMarker"):
+            event = "ObjectRemoved:DeleteMarkerCreated"
+        else:
+            event = "ObjectRemoved:Delete"
+        return self.deliver(bucket, key, event, response.get("VersionId") or version_id)
+
+    def deliver(
+        self, bucket: str, key: str, event_name: str, version_id: str | None
+    ) -> list[Outcome]:
+        """Deliver what the endpoint sent for one event on one object (every destination)."""
+        outcomes: list[Outcome] = list(self.deliver_journal())
+        config = self._clients.s3.get_bucket_notification_configuration(Bucket=bucket)
+        for rule in config.get("QueueConfigurations", []):
+            if s3_events.event_matches(rule.get("Events", []), event_name) and (
+                s3_events.filter_matches(rule.get("Filter"), key)
+            ):
+                outcomes.append(
+                    self._mappings.deliver(
+                        rule["QueueArn"], _names(bucket, key, event_name, version_id)
+                    )
+                )
+        return outcomes
+
+    def deliver_journal(self) -> list[AsyncOutcome]:
+        """Invoke every event the endpoint journalled for a Lambda destination since last time."""
+        return [self._lambdas.invoke_async(arn, event) for arn, event in self.journalled()]
+
+    def journalled(self) -> list[tuple[str, dict[str, Any]]]:
+        """(function ARN, S3 event) the endpoint journalled since last time, each once, in
+        order; a function whose policy does not let this bucket invoke it fails loudly."""
+        with self._lock:
+            if not self._journal.exists():
+                return []
+            with self._journal.open() as journal:
+                journal.seek(self._offset)
+                lines = journal.readlines()
+                # Only whole lines: the server may be writing the next one.
+                whole = [line for line in lines if line.endswith("\n")]
+                self._offset += sum(len(line.encode()) for line in whole)
+        events = []
+        for line in whole:
+            entry = json.loads(line)
+            record = entry["event"]["Records"][0]
+            self._check_permission(entry["function"], record["s3"]["bucket"]["name"])
+            events.append((entry["function"], entry["event"]))
+        return events
 
     def object_created(
         self,
@@ -465,69 +552,47 @@ class S3Notifications:
         size: int,
         etag: str = "",
         event_name: str = "ObjectCreated:Put",
-    ) -> list[AsyncOutcome]:
-        """Deliver one ObjectCreated event to every matching Lambda notification (or redeliver it)."""
+    ) -> list[Outcome]:
+        """Deliver one ObjectCreated event again (S3 delivers at least once) to every matching
+        destination: Lambda functions asynchronously, queues by a message their mapping polls."""
         config = self._clients.s3.get_bucket_notification_configuration(Bucket=bucket)
-        outcomes = []
-        for rule in config.get("LambdaFunctionConfigurations", []):
-            if not _event_matches(rule.get("Events", []), event_name):
-                continue
-            if not _filter_matches(rule.get("Filter", {}), key):
-                continue
-            function_arn = rule["LambdaFunctionArn"]
-            self._check_permission(function_arn, bucket)
-            event = {
-                "Records": [self._record(bucket, key, version_id, size, etag, event_name, rule)]
-            }
-            outcomes.append(self._lambdas.invoke_async(function_arn, event))
-        return outcomes
-
-    def _record(
-        self,
-        bucket: str,
-        key: str,
-        version_id: str | None,
-        size: int,
-        etag: str,
-        event_name: str,
-        rule: dict[str, Any],
-    ) -> dict[str, Any]:
-        with self._lock:
-            self._sequence += 1
-            sequencer = f"{time.time_ns():016X}{self._sequence:04X}"
-        obj: dict[str, Any] = {
-            # S3 URL-encodes keys in events: a space arrives as "+", a "+" as "%2B".
-            "key": quote_plus(key, safe="/"),
-            "size": size,
-            "eTag": etag,
-            "sequencer": sequencer,
-        }
-        if version_id and version_id != "null":
-            obj["versionId"] = version_id
         region = self._clients.region
-        return {
-            "eventVersion": "2.1",
-            "eventSource": "aws:s3",
-            "awsRegion": region,
-            "eventTime": _now_iso(),
-            "eventName": event_name,
-            "userIdentity": {"principalId": "AWS:LOCALCAMERA"},
-            "requestParameters": {"sourceIPAddress": "127.0.0.1"},
-            "responseElements": {
-                "x-amz-request-id": uuid.uuid4().hex[:16].upper(),
-                "x-amz-id-2": base64.b64encode(os.urandom(24)).decode(),
-            },
-            "s3": {
-                "s3SchemaVersion": "1.0",
-                "configurationId": rule.get("Id", ""),
-                "bucket": {
-                    "name": bucket,
-                    "ownerIdentity": {"principalId": "LOCALOWNER"},
-                    "arn": f"arn:aws:s3:::{bucket}",
-                },
-                "object": obj,
-            },
-        }
+        outcomes: list[Outcome] = []
+        for kind, target in (
+            ("LambdaFunctionConfigurations", "LambdaFunctionArn"),
+            ("QueueConfigurations", "QueueArn"),
+        ):
+            for rule in config.get(kind, []):
+                if not s3_events.event_matches(rule.get("Events", []), event_name):
+                    continue
+                if not s3_events.filter_matches(rule.get("Filter"), key):
+                    continue
+                record = s3_events.record(
+                    event_name=event_name,
+                    bucket=bucket,
+                    region=region,
+                    key=key,
+                    configuration_id=rule.get("Id", ""),
+                    version_id=version_id,
+                    size=size,
+                    etag=etag,
+                )
+                event = {"Records": [record]}
+                arn = rule[target]
+                if target == "LambdaFunctionArn":
+                    self._check_permission(arn, bucket)
+                    outcomes.append(self._lambdas.invoke_async(arn, event))
+                    continue
+                self._clients.sqs.send_message(
+                    QueueUrl=self._clients.queue_url(arn), MessageBody=json.dumps(event)
+                )
+                sequence = record["s3"]["object"]["sequencer"]
+                outcomes.append(
+                    self._mappings.deliver(
+                        arn, lambda body, s=sequence: _s3_object(body).get("sequencer") == s
+                    )
+                )
+        return outcomes
 
     def _check_permission(self, function_arn: str, bucket: str) -> None:
         """S3 may only invoke a function whose resource policy allows it (from this bucket)."""
@@ -555,23 +620,37 @@ class S3Notifications:
         )
 
 
-def _event_matches(patterns: list[str], event_name: str) -> bool:
-    """'s3:ObjectCreated:*' matches 'ObjectCreated:Put'."""
-    for pattern in patterns:
-        pattern = pattern.removeprefix("s3:")
-        if pattern == event_name or (pattern.endswith("*") and event_name.startswith(pattern[:-1])):
-            return True
-    return False
+def _s3_object(body: str) -> dict[str, Any]:
+    """The object of an S3 event message body ({} for anything else: a test event...)."""
+    try:
+        records = json.loads(body).get("Records") or [{}]
+        return dict(records[0].get("s3", {}).get("object", {}))
+    except (ValueError, AttributeError):
+        return {}
 
 
-def _filter_matches(rule_filter: dict[str, Any], key: str) -> bool:
-    for rule in rule_filter.get("Key", {}).get("FilterRules", []):
-        name, value = rule["Name"].lower(), rule["Value"]
-        if name == "prefix" and not key.startswith(value):
+def _names(bucket: str, key: str, event_name: str, version_id: str | None) -> Callable[[str], bool]:
+    """Matches the message S3 sent for this event on this object version."""
+
+    def matches(body: str) -> bool:
+        try:
+            record = (json.loads(body).get("Records") or [{}])[0]
+        except (ValueError, AttributeError):
             return False
-        if name == "suffix" and not key.endswith(value):
-            return False
-    return True
+        obj = record.get("s3", {}).get("object", {})
+        return (
+            record.get("eventName") == event_name
+            and record.get("s3", {}).get("bucket", {}).get("name") == bucket
+            and unquote_plus(obj.get("key", "")) == key
+            and (obj.get("versionId") or "null") == (version_id or "null")
+        )
+
+    return matches
+
+
+# The rules S3 applies (tests/devtools/test_deliver.py pins them).
+_event_matches = s3_events.event_matches
+_filter_matches = s3_events.filter_matches
 
 
 def _condition_value(condition: dict[str, Any], key: str) -> str | None:
@@ -593,14 +672,23 @@ class BatchOutcome:
     deleted: int
     failed: tuple[str, ...]  # message ids left in the queue
     invocation: Invocation | None
+    records: tuple[dict[str, Any], ...] = ()  # the SQS records the function got
 
 
 class SqsMappings:
-    """Lambda's SQS poller for the deployed event source mappings."""
+    """Lambda's SQS poller for the deployed event source mappings.
 
-    def __init__(self, clients: Clients, lambdas: LambdaService) -> None:
+    `retry_wait`: a message `deliver` waits for that fails is made visible again after this
+    many seconds instead of the queue's visibility timeout (time compressed, as the async
+    retry delays are); None keeps AWS's timing (the pump of `make up`).
+    """
+
+    def __init__(
+        self, clients: Clients, lambdas: LambdaService, retry_wait: float | None = 0.2
+    ) -> None:
         self._clients = clients
         self._lambdas = lambdas
+        self._retry_wait = retry_wait
 
     def mapping(self, uuid_: str) -> dict[str, Any]:
         return self._clients.lambda_.get_event_source_mapping(UUID=uuid_)
@@ -608,7 +696,23 @@ class SqsMappings:
     def enabled(self, uuid_: str) -> bool:
         return self.mapping(uuid_).get("State") == "Enabled"
 
-    def poll(self, uuid_: str) -> BatchOutcome | None:
+    def all(self) -> list[dict[str, Any]]:
+        """Every SQS event source mapping deployed."""
+        mappings: list[dict[str, Any]] = []
+        marker: dict[str, str] = {}
+        while True:
+            page = self._clients.lambda_.list_event_source_mappings(**marker)
+            mappings += page.get("EventSourceMappings", [])
+            if not page.get("NextMarker"):
+                break
+            marker = {"Marker": page["NextMarker"]}
+        return [m for m in mappings if m["EventSourceArn"].split(":")[2] == "sqs"]
+
+    def for_queue(self, queue_arn: str) -> list[dict[str, Any]]:
+        """The mappings that poll this queue."""
+        return [m for m in self.all() if m["EventSourceArn"] == queue_arn]
+
+    def poll(self, uuid_: str, wait_seconds: int = 0) -> BatchOutcome | None:
         """One batch, if the mapping is enabled (None when it is not)."""
         mapping = self.mapping(uuid_)
         if mapping.get("State") != "Enabled":
@@ -625,15 +729,15 @@ class SqsMappings:
                 MaxNumberOfMessages=min(10, batch_size - len(messages)),
                 AttributeNames=["All"],
                 MessageAttributeNames=["All"],
-                WaitTimeSeconds=0,
+                WaitTimeSeconds=0 if messages else wait_seconds,
             ).get("Messages", [])
             if not received:
                 break
             messages.extend(received)
         if not messages:
             return BatchOutcome(0, 0, (), None)
-        event = {"Records": [_sqs_record(message, source_arn) for message in messages]}
-        invocation = self._lambdas.invoke(mapping["FunctionArn"], event)
+        records = [_sqs_record(message, source_arn) for message in messages]
+        invocation = self._lambdas.invoke(mapping["FunctionArn"], {"Records": records})
         ids = [message["MessageId"] for message in messages]
         if not invocation.ok:
             failed = set(ids)  # a function error returns the whole batch to the queue
@@ -650,7 +754,9 @@ class SqsMappings:
                     for index, message in enumerate(done[start : start + 10])
                 ],
             )
-        return BatchOutcome(len(messages), len(done), tuple(sorted(failed)), invocation)
+        return BatchOutcome(
+            len(messages), len(done), tuple(sorted(failed)), invocation, tuple(records)
+        )
 
     def drain(self, uuid_: str, max_batches: int = 1000) -> list[BatchOutcome]:
         """Poll until the mapping is disabled or a poll finds no visible message."""
@@ -661,6 +767,57 @@ class SqsMappings:
                 break
             outcomes.append(outcome)
         return outcomes
+
+    def deliver(
+        self, queue_arn: str, matches: Callable[[str], bool], max_polls: int = 1000
+    ) -> QueuedOutcome:
+        """Poll the queue's mapping until the message `matches` picks is handled, or its
+        queue's redrive policy moved it to the DLQ after maxReceiveCount receives."""
+        mappings = self.for_queue(queue_arn)
+        if not mappings:
+            raise WiringError(
+                f"queue {queue_arn} receives S3 events but no event source mapping polls it"
+            )
+        [mapping] = mappings  # one consumer per queue in this stack
+        outcome = QueuedOutcome(function_name(mapping["FunctionArn"]), queue_arn)
+        queue_url = self._clients.queue_url(queue_arn)
+        redrive = self._redrive(queue_url)
+        receives = 0
+        for _ in range(max_polls):
+            batch = self.poll(mapping["UUID"])
+            if batch is None or batch.received == 0:
+                # Received maxReceiveCount times and failed: SQS moved it on this receive.
+                if redrive and outcome.attempts and receives >= redrive[1]:
+                    outcome.failure_destination = redrive[0]
+                break
+            found = [record for record in batch.records if matches(record["body"])]
+            if not found:
+                continue
+            mine = found[0]
+            receives = int(mine["attributes"].get("ApproximateReceiveCount", 0))
+            outcome.event = json.loads(mine["body"])
+            assert batch.invocation is not None
+            outcome.attempts.append(batch.invocation)
+            if mine["messageId"] not in batch.failed:
+                outcome.done = True
+                break
+            if self._retry_wait is None:
+                break  # AWS's visibility timeout decides when it comes back
+            time.sleep(self._retry_wait)
+            with contextlib.suppress(self._clients.sqs.exceptions.ClientError):
+                self._clients.sqs.change_message_visibility(
+                    QueueUrl=queue_url, ReceiptHandle=mine["receiptHandle"], VisibilityTimeout=0
+                )
+        return outcome
+
+    def _redrive(self, queue_url: str) -> tuple[str, int] | None:
+        attributes = self._clients.sqs.get_queue_attributes(
+            QueueUrl=queue_url, AttributeNames=["RedrivePolicy"]
+        ).get("Attributes", {})
+        if not attributes.get("RedrivePolicy"):
+            return None
+        policy = json.loads(attributes["RedrivePolicy"])
+        return policy["deadLetterTargetArn"], int(policy["maxReceiveCount"])
 
 
 def _sqs_record(message: dict[str, Any], source_arn: str) -> dict[str, Any]:
@@ -891,6 +1048,7 @@ class Delivery:
         region: str = "eu-west-1",
         log_dir: Path | None = None,
         retry_delays: tuple[float, ...] = (0.2, 0.4),
+        queue_retry_wait: float | None = 0.2,
     ) -> None:
         self.clients = Clients(aws_endpoint_url, region)
         self.code = ArtifactCode(artifact, workdir)
@@ -901,8 +1059,10 @@ class Delivery:
         self.lambdas = LambdaService(
             self.clients, self.code, endpoints, log_dir or workdir / "logs", retry_delays
         )
-        self.s3 = S3Notifications(self.clients, self.lambdas)
-        self.mappings = SqsMappings(self.clients, self.lambdas)
+        self.mappings = SqsMappings(self.clients, self.lambdas, queue_retry_wait)
+        self.s3 = S3Notifications(
+            self.clients, self.lambdas, self.mappings, lambda_events_path(aws_endpoint_url)
+        )
         self.schedules = Schedules(self.clients, self.lambdas)
 
     def close(self) -> None:
@@ -920,9 +1080,3 @@ def function_name(name_or_arn: str) -> str:
     if name_or_arn.startswith("arn:"):
         return name_or_arn.split(":")[6]
     return name_or_arn
-
-
-def _now_iso() -> str:
-    """S3 and Lambda's timestamp format: 2026-11-25T10:15:00.123Z."""
-    now = datetime.now(UTC)
-    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"

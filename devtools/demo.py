@@ -9,8 +9,8 @@
    environments/local/, so its state and .terraform/ never meet those of `make up` or the
    tests running at the same time);
 3. generates sample camera pictures (devtools/samples.py) and uploads them to the raw bucket;
-   S3's notifications, as deployed, invoke live_blur (devtools/deliver.py runs the built
-   artifact's code);
+   S3's notifications, as deployed, reach live_blur (through the live queue and its mapping,
+   or directly: devtools/deliver.py reads which, and runs the built artifact's code);
 4. runs the daily refinement as deployed: the refine schedule fires as it will on the night
    that refines today's pictures, then the reconciler's schedule ticks (one tick here stands for one of its minutes)
    until the model is RUNNING, the mapping opens, refine_worker drains the queue, and the
@@ -47,7 +47,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from devtools import contact_sheet, samples
-from devtools.deliver import AsyncOutcome, Delivery, Schedule, WiringError, function_name
+from devtools.deliver import (
+    AsyncOutcome,
+    Delivery,
+    Outcome,
+    QueuedOutcome,
+    Schedule,
+    WiringError,
+    function_name,
+)
 from devtools.local_rekognition import LocalRekognition
 from localaws.embedded import embedded_aws, terraform_cli_config
 
@@ -332,15 +340,24 @@ class LocalEnvironment:
         return self.delivery.clients
 
     def live_notification(self) -> dict[str, Any]:
-        """The raw bucket's notification rule for live_blur, as deployed."""
+        """The raw bucket's notification rule that reaches live_blur, as deployed: to the
+        function (live_trigger s3_async) or to a queue whose mapping invokes it (sqs)."""
         config = self.clients.s3.get_bucket_notification_configuration(
             Bucket=self.deployment.raw_bucket
         )
         live = self.deployment.functions["live_blur"]
         for rule in config.get("LambdaFunctionConfigurations", []):
-            if rule["LambdaFunctionArn"].endswith(f":function:{live}"):
+            if function_name(rule["LambdaFunctionArn"]) == live:
                 return rule
-        raise WiringError(f"the raw bucket sends no notification to {live}")
+        for rule in config.get("QueueConfigurations", []):
+            mappings = self.delivery.mappings.for_queue(rule["QueueArn"])
+            if any(function_name(m["FunctionArn"]) == live for m in mappings):
+                return rule
+        raise WiringError(f"the raw bucket sends no notification that reaches {live}")
+
+    def live_queue_arn(self) -> str | None:
+        """The live queue (live_trigger sqs), or None when S3 invokes live_blur directly."""
+        return self.live_notification().get("QueueArn")
 
     def picture_states(self) -> dict[str, dict[str, Any]]:
         """Every picture item of the state table, by raw key (a scan: fine for a demo)."""
@@ -370,7 +387,7 @@ class LocalEnvironment:
         return sum(1 for version in response.get("Versions", []) if version["Key"] == key)
 
     def queues(self) -> dict[str, tuple[int, int]]:
-        """(visible, in flight) of the refine queue and both dead-letter queues, as deployed."""
+        """(visible, in flight) of the refine and live queues and their DLQs, as deployed."""
         sqs, lambda_ = self.clients.sqs, self.clients.lambda_
         refine_url = self.deployment.refine_queue_url
         arns = {
@@ -378,6 +395,9 @@ class LocalEnvironment:
                 QueueUrl=refine_url, AttributeNames=["QueueArn"]
             )["Attributes"]["QueueArn"]
         }
+        live_queue = self.live_queue_arn()
+        if live_queue:
+            arns["live queue"] = live_queue
         redrive = sqs.get_queue_attributes(QueueUrl=refine_url, AttributeNames=["RedrivePolicy"])
         policy = redrive.get("Attributes", {}).get("RedrivePolicy")
         if policy:
@@ -418,7 +438,7 @@ class Upload:
     sample: samples.Sample
     key: str
     version_id: str | None
-    outcomes: list[AsyncOutcome]
+    outcomes: list[Outcome]
 
     @property
     def delivered(self) -> bool:
@@ -430,7 +450,11 @@ class Upload:
 
     @property
     def error(self) -> str:
-        failed = [outcome.last.error for outcome in self.outcomes if not outcome.ok]
+        failed = [
+            outcome.last.error if outcome.attempts else "never delivered"
+            for outcome in self.outcomes
+            if not outcome.ok
+        ]
         return "; ".join(failed)
 
 
@@ -457,7 +481,16 @@ def upload_samples(env: LocalEnvironment, pictures: list[samples.Sample]) -> lis
             env.report("  not delivered: the deployed notification filter does not match this key")
         for outcome in outcomes:
             attempts = len(outcome.attempts)
-            if outcome.ok:
+            if outcome.ok and isinstance(outcome, QueuedOutcome):
+                # A queue's batch answers only its failures: the state item tells the rest.
+                item = env.picture_states().get(key, {})
+                env.report(
+                    f"  {outcome.function} (from the live queue): {item.get('status')} "
+                    f"({sum(1 for b in item.get('boxes', []) if b.get('label') == 'person')} "
+                    f"persons{', ' + str(item['reason']) if item.get('reason') else ''}) "
+                    f"in {outcome.last.seconds:.1f} s"
+                )
+            elif outcome.ok:
                 processed = outcome.last.payload.get("processed", [{}])
                 detail = ", ".join(
                     f"{item.get('status')} ({item.get('persons', 0)} persons"
@@ -472,9 +505,8 @@ def upload_samples(env: LocalEnvironment, pictures: list[samples.Sample]) -> lis
                     if outcome.failure_destination
                     else ""
                 )
-                env.report(
-                    f"  {outcome.function} FAILED {attempts} times: {outcome.last.error}{where}"
-                )
+                error = outcome.last.error if outcome.attempts else "never delivered"
+                env.report(f"  {outcome.function} FAILED {attempts} times: {error}{where}")
     return uploads
 
 
@@ -825,17 +857,20 @@ def demo(
 def describe_wiring(env: LocalEnvironment) -> None:
     """Say what delivers events to what, as deployed (read back from the endpoint)."""
     rule = env.live_notification()
+    target = rule.get("LambdaFunctionArn") or rule["QueueArn"]
     env.report(
         f"wiring: S3 {', '.join(rule['Events'])} {_filter_text(rule)} on "
-        f"{env.deployment.raw_bucket} -> {function_name(rule['LambdaFunctionArn'])}"
+        f"{env.deployment.raw_bucket} -> {target.split(':')[-1]}"
     )
-    mapping = env.delivery.mappings.mapping(env.deployment.refine_mapping_uuid)
-    env.report(
-        f"wiring: SQS {mapping['EventSourceArn'].split(':')[-1]} -> "
-        f"{function_name(mapping['FunctionArn'])} (batch {mapping.get('BatchSize')}, "
-        f"{', '.join(mapping.get('FunctionResponseTypes') or []) or 'no partial failures'}, "
-        f"{mapping.get('State', '?').lower()})"
-    )
+    for mapping in env.delivery.mappings.all():
+        scaling = mapping.get("ScalingConfig", {}).get("MaximumConcurrency")
+        env.report(
+            f"wiring: SQS {mapping['EventSourceArn'].split(':')[-1]} -> "
+            f"{function_name(mapping['FunctionArn'])} (batch {mapping.get('BatchSize')}, "
+            f"{', '.join(mapping.get('FunctionResponseTypes') or []) or 'no partial failures'}, "
+            + (f"maximum concurrency {scaling}, " if scaling else "")
+            + f"{mapping.get('State', '?').lower()})"
+        )
     for schedule in env.delivery.schedules.all():
         env.report(
             f"wiring: schedule {schedule.name} {schedule.expression} {schedule.time_zone} -> "

@@ -27,6 +27,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,6 +37,7 @@ HOST = "127.0.0.1"
 ROOT = Path(__file__).resolve().parent.parent
 STATE_DIR = ROOT / ".embedded-aws"
 START_TIMEOUT_SECONDS = 30.0
+_lock = threading.Lock()
 
 
 def _patch_moto() -> None:
@@ -126,10 +128,127 @@ def _patch_moto_for_delivery() -> None:
 
     FakeBucket.get_permission = get_permission  # type: ignore[method-assign]
     notifications._invoke_awslambda = lambda *args, **kwargs: None  # type: ignore[attr-defined]
+    _patch_moto_notifications()
     # Queue.__init__ assigns an empty dict; the mapping code adds to it. Keep it empty.
     Queue.lambda_event_source_mappings = property(  # type: ignore[assignment]
         lambda self: {}, lambda self, value: None
     )
+
+
+# Where this server process writes the S3 events whose destination is a Lambda function
+# (lambda_events_path): set by serve() once the port is known.
+_lambda_events: Path | None = None
+_quiet = threading.local()
+
+
+def lambda_events_path(url: str) -> Path:
+    """The journal of S3 events for Lambda destinations of the server at `url` (JSON lines:
+    {"function": arn, "event": {...}}). devtools/deliver.py invokes them asynchronously."""
+    return STATE_DIR / f"s3-lambda-events-{url.rsplit(':', 1)[1].strip('/')}.jsonl"
+
+
+def _patch_moto_notifications() -> None:
+    """S3 event notifications as AWS sends them (localaws/s3_events.py), for every client.
+
+    moto 5.2.5 sends S3 events to SQS destinations itself, and the s3:TestEvent when a
+    configuration is written, but its records lack versionId, sequencer, userIdentity and
+    the owner; it sends no event for a delete marker, and for a version's deletion only once
+    the key's last version is gone. Here: every event builds AWS's record; queue and topic
+    destinations get it from moto's own senders; Lambda destinations go to the journal of
+    `lambda_events_path` (moto runs no function; deliver.py does). moto's FakeDeleteMarker
+    also lacks the `dispose` its key store calls when a key's versions go
+    ('FakeDeleteMarker' object has no attribute 'dispose'): give it one that does nothing.
+    """
+    from moto.s3 import notifications
+    from moto.s3.models import FakeDeleteMarker, S3Backend
+
+    from localaws import s3_events
+
+    FakeDeleteMarker.dispose = lambda self, garbage=False: None  # type: ignore[attr-defined]
+    notifications._get_test_event = s3_events.test_event  # type: ignore[attr-defined]
+
+    def emit(account_id: str, bucket: Any, event_name: str, key_name: str, **fields: Any) -> None:
+        config = bucket.notification_configuration
+        if config is None:
+            return
+        event_name = str(getattr(event_name, "value", event_name))
+        sequence = s3_events.sequencer()  # one event: one sequencer for every destination
+        for kind in ("cloud_function", "queue", "topic"):
+            for notification in getattr(config, kind):
+                rules = notification.filters.get("S3Key", {}).get("FilterRule", [])
+                if not notification._event_matches(event_name) or not s3_events.filter_matches(
+                    {"Key": {"FilterRules": rules}}, key_name
+                ):
+                    continue
+                body = {
+                    "Records": [
+                        s3_events.record(
+                            event_name=event_name.removeprefix("s3:"),
+                            bucket=bucket.name,
+                            region=bucket.region_name,
+                            key=key_name,
+                            configuration_id=notification.id,
+                            sequence=sequence,
+                            **fields,
+                        )
+                    ]
+                }
+                region = notification.arn.split(":")[3]
+                if kind == "queue":
+                    queue = notification.arn.split(":")[-1]
+                    notifications._send_sqs_message(account_id, body, queue, region)
+                elif kind == "topic":
+                    notifications._send_sns_message(account_id, body, notification.arn, region)
+                elif _lambda_events is not None:
+                    line = json.dumps({"function": notification.arn, "event": body})
+                    with _lock, _lambda_events.open("a") as journal:
+                        journal.write(line + "\n")
+
+    def send_event(account_id: str, event_name: Any, bucket: Any, key: Any) -> None:
+        if getattr(_quiet, "removals", False) and "ObjectRemoved" in str(event_name):
+            return  # delete_object below sends AWS's removal events instead
+        emit(
+            account_id,
+            bucket,
+            event_name,
+            key.name,
+            version_id=key.version_id,
+            size=key.size,
+            etag=key.etag,
+        )
+        config = bucket.notification_configuration
+        if config is not None and config.event_bridge is not None:
+            notifications._send_event_bridge_message(account_id, bucket, event_name, key)
+
+    notifications.send_event = send_event  # type: ignore[assignment]
+
+    delete_object = S3Backend.delete_object
+
+    def delete_object_notifying(
+        self: S3Backend,
+        bucket_name: str,
+        key_name: str,
+        version_id: str | None = None,
+        bypass: bool = False,
+    ) -> Any:
+        _quiet.removals = True
+        try:
+            deleted, meta = delete_object(self, bucket_name, key_name, version_id, bypass)
+        finally:
+            _quiet.removals = False
+        if deleted:
+            bucket = self.get_bucket(bucket_name)
+            marker = version_id is None and meta.get("delete-marker") == "true"
+            emit(
+                self.account_id,
+                bucket,
+                "s3:ObjectRemoved:DeleteMarkerCreated" if marker else "s3:ObjectRemoved:Delete",
+                key_name,
+                version_id=meta.get("version-id") if marker else version_id,
+            )
+        return deleted, meta
+
+    S3Backend.delete_object = delete_object_notifying  # type: ignore[method-assign]
 
 
 def serve(host: str, port: int, port_file: Path | None) -> None:
@@ -140,6 +259,10 @@ def serve(host: str, port: int, port_file: Path | None) -> None:
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     _, bound_port = server.get_host_and_port()
+    global _lambda_events
+    _lambda_events = lambda_events_path(url_for(bound_port))
+    _lambda_events.parent.mkdir(parents=True, exist_ok=True)
+    _lambda_events.write_text("")  # a server before this one may have had the port
     if port_file is not None:
         # Written only once the server listens: the parent waits for this file.
         tmp = port_file.with_suffix(".tmp")
@@ -157,6 +280,7 @@ def serve(host: str, port: int, port_file: Path | None) -> None:
     while not stopping:
         time.sleep(0.2)
     server.stop()
+    _lambda_events.unlink(missing_ok=True)
 
 
 def _child_environment() -> dict[str, str]:

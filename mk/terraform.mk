@@ -109,8 +109,11 @@ else
 endif
 
 # ---------------------------------------------------------------- local stack
+# make up: the embedded endpoint, environments/local applied to it, and the event pump
+# (devtools/pump.py) that delivers what AWS would: S3 notifications of any client's uploads,
+# the queue mappings, the schedules, async retries. make down undoes it all, whatever fails.
 .PHONY: up
-up: setup tf-cli-config build ## Start the embedded AWS endpoint and deploy environments/local to it
+up: setup tf-cli-config build ## Start the embedded AWS endpoint, deploy environments/local to it, start the event pump
 	@set -e; \
 	if ! $(PY) -m localaws.embedded url >/dev/null 2>&1; then \
 	  rm -f environments/local/terraform.tfstate environments/local/terraform.tfstate.backup; fi; \
@@ -118,15 +121,19 @@ up: setup tf-cli-config build ## Start the embedded AWS endpoint and deploy envi
 	export TF_VAR_aws_endpoint_url=$$url TF_VAR_lambda_zip_path=$(CURDIR)/$(LAMBDA_ZIP); \
 	$(TERRAFORM) -chdir=environments/local init -input=false >/dev/null; \
 	$(TERRAFORM) -chdir=environments/local apply -input=false -auto-approve; \
-	echo; echo "camblur runs on the embedded AWS endpoint: $$url"; \
-	echo "  e.g. AWS_ENDPOINT_URL=$$url AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=eu-west-1 aws s3 ls"; \
+	$(PY) -m devtools.pump start --aws-url $$url --artifact $(CURDIR)/$(LAMBDA_ZIP); \
+	raw=$$($(TERRAFORM) -chdir=environments/local output -raw raw_bucket); \
+	blurred=$$($(TERRAFORM) -chdir=environments/local output -raw blurred_bucket); \
+	aws="AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=eu-west-1 aws --endpoint-url $$url"; \
+	echo; echo "camblur runs on the embedded AWS endpoint: $$url (the pump delivers its events; log .embedded-aws/pump.log)"; \
+	echo "  $$aws s3 cp picture.jpg s3://$$raw/cameras/cam-1/picture.jpg"; \
+	echo "  $$aws s3 ls s3://$$blurred/cameras/cam-1/     # the blurred copy, seconds later"; \
+	echo "  .venv/bin/camblur status"; \
 	echo "  make down removes it all."
 
 .PHONY: down
-down: setup tf-cli-config ## Destroy environments/local and stop the embedded AWS endpoint
-	@$(MAKE) destroy ENV=local
-	@$(PY) -m localaws.embedded stop
-	@rm -f environments/local/terraform.tfstate environments/local/terraform.tfstate.backup
+down: setup tf-cli-config ## Stop the event pump, destroy environments/local, stop the embedded endpoint (exit 0 when all is gone)
+	@TF_VAR_lambda_zip_path=$(CURDIR)/$(LAMBDA_ZIP) $(PY) -m devtools.pump down --terraform-dir environments/local
 
 # ---------------------------------------------------------------- static checks and tests
 .PHONY: fmt

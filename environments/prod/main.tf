@@ -12,6 +12,9 @@ module "camblur" {
   environment     = "prod"
   lambda_zip_path = var.lambda_zip_path
 
+  # S3 -> live queue -> live_blur (the stack's default, said here so that no one wonders).
+  live_trigger = "sqs"
+
   model_project_arn         = var.model_project_arn
   model_version_arn         = var.model_version_arn
   capture_time_zone         = var.capture_time_zone

@@ -6,5 +6,5 @@ model_project_arn = "arn:aws:rekognition:eu-west-1:222222222222:project/camblur-
 model_version_arn = "arn:aws:rekognition:eu-west-1:222222222222:project/camblur-people-plates/version/camblur-people-plates.v1/1700000000001"
 
 capture_time_zone         = "Europe/Paris"
-live_reserved_concurrency = 20
+live_reserved_concurrency = 24 # 50 TPS x 0.38 s x 1.25 (README: Scale)
 # alarm_topic_arn = "arn:aws:sns:eu-west-1:222222222222:camblur-alarms"

@@ -3,8 +3,8 @@
 Given the embedded endpoint (moto server) and the Lambda zip,
 when environments/local is applied by its real Terraform (the session's one deployment,
 tests/integration/conftest.py),
-then the buckets are private, KMS-encrypted and TLS-only, the raw bucket triggers live_blur
-with the configured filter, the refine mapping reports batch item failures and is off, the
+then the buckets are private, KMS-encrypted and TLS-only, the raw bucket's events reach live_blur
+through the live queue with the configured filter, the refine mapping reports batch item failures and is off, the
 roles are scoped, a second plan is empty, and (at the end of the session) everything can be
 destroyed.
 
@@ -98,19 +98,45 @@ def buckets_are_private_encrypted_and_tls_only(endpoint: str, stack: dict[str, A
 
 
 def raw_bucket_triggers_live_blur_with_filter(endpoint: str, stack: dict[str, Any]) -> None:
-    s3 = aws(endpoint, "s3")
-    live_arn = aws(endpoint, "lambda").get_function(
+    """S3 -> live queue -> mapping -> live_blur (live_trigger = "sqs", every environment)."""
+    s3, sqs, lambda_ = aws(endpoint, "s3"), aws(endpoint, "sqs"), aws(endpoint, "lambda")
+    live = lambda_.get_function_configuration(
         FunctionName=output(stack, "function_names")["live_blur"]
-    )["Configuration"]["FunctionArn"]
+    )
     config = s3.get_bucket_notification_configuration(Bucket=output(stack, "raw_bucket"))
-    (notification,) = config["LambdaFunctionConfigurations"]
-    assert notification["LambdaFunctionArn"] == live_arn
+    assert not config.get("LambdaFunctionConfigurations"), "S3 must not invoke live_blur directly"
+    (notification,) = config["QueueConfigurations"]
+    assert notification["QueueArn"].endswith(":" + output(stack, "queue_names")["live"])
     assert sorted(notification["Events"]) == ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
     rules = {rule["Name"]: rule["Value"] for rule in notification["Filter"]["Key"]["FilterRules"]}
     assert rules == {"prefix": "cameras/"}  # environments/local/terraform.tfvars
     assert not s3.get_bucket_notification_configuration(Bucket=output(stack, "blurred_bucket")).get(
-        "LambdaFunctionConfigurations"
+        "QueueConfigurations"
     ), "the blurred bucket must trigger nothing"
+
+    queue_url = sqs.get_queue_url(QueueName=output(stack, "queue_names")["live"])["QueueUrl"]
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
+    assert int(attributes["VisibilityTimeout"]) >= 6 * live["Timeout"]
+    redrive = json.loads(attributes["RedrivePolicy"])
+    assert redrive["deadLetterTargetArn"].endswith(":" + output(stack, "queue_names")["live_dlq"])
+
+    (mapping,) = [
+        m
+        for m in lambda_.list_event_source_mappings()["EventSourceMappings"]
+        if m["EventSourceArn"] == notification["QueueArn"]
+    ]
+    assert mapping["FunctionArn"] == live["FunctionArn"]
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["State"] == "Enabled"
+
+    # Writing the configuration made S3 send the queue its test event (peeked, left visible):
+    # live_blur must delete it unread (test_demo_pipeline: the queues end empty).
+    [message] = sqs.receive_message(
+        QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=0
+    )["Messages"]
+    test_event = json.loads(message["Body"])
+    assert test_event["Event"] == "s3:TestEvent"
+    assert test_event["Bucket"] == output(stack, "raw_bucket")
 
 
 def refine_mapping_reports_item_failures_and_is_off(endpoint: str, stack: dict[str, Any]) -> None:
