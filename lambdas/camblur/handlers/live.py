@@ -1,8 +1,8 @@
 """Lambda 1, live_blur: a new raw picture → blurred copy + state.
 
 Two event shapes: SQS batches from the live queue whose bodies are S3 notifications (the
-deployed trigger, camblur.live_batch: partial batch response), and a direct S3 event (an
-asynchronous invocation by S3; kept for compatibility and tests).
+default trigger, live_trigger = "sqs"; camblur.live_batch: partial batch response), and a
+direct S3 event (an asynchronous invocation by S3, live_trigger = "s3_async").
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             return NO_CONTEXT_SECONDS
 
         # Imported here: Powertools' batch utilities (asyncio among them) cost about 60 ms of
-        # cold start, which the direct S3 trigger (the default) never needs.
+        # cold start, which the direct S3 trigger (live_trigger = "s3_async") never needs.
         from camblur.live_batch import LiveBatch
 
         return LiveBatch(live_pass(), MessageVisibility()).handle(
