@@ -371,6 +371,8 @@ def dead_letter(env: LocalEnvironment, outcome: Any) -> dict[str, Any]:
     assert outcome.failure_destination, "nothing was dead-lettered"
     url = env.clients.queue_url(outcome.failure_destination)
     [message] = env.clients.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    # Read and removed: a message left in flight would outlast the fixture's purge.
+    env.clients.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
     body = json.loads(message["Body"])
     return dict(body.get("requestPayload", body))
 
