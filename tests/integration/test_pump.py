@@ -66,18 +66,26 @@ def test_an_upload_by_any_client_is_blurred_and_its_delete_honoured(
     try:
         s3.put_object(Bucket=raw, Key=key, Body=picture.data, ContentType="image/jpeg")
 
-        blurred = eventually(lambda: env.blurred(key), "the blurred copy", log)
-        assert blurred != picture.data
-        item = env.picture_states()[key]
-        assert item["status"] == "LIVE_BLURRED"
+        # The state item is written last (after the blurred copy): wait for it.
+        item = eventually(
+            lambda: (
+                env.picture_states().get(key, {}).get("status") == "LIVE_BLURRED"
+                and env.picture_states()[key]
+            ),
+            "the LIVE_BLURRED item",
+            log,
+        )
+        blurred = env.blurred(key)
+        assert blurred is not None and blurred != picture.data
         assert item["raw_version_id"] == s3.head_object(Bucket=raw, Key=key)["VersionId"]
 
         s3.delete_object(Bucket=raw, Key=key)  # a delete marker: the copy must go
 
         eventually(
-            lambda: env.picture_states()[key]["status"] == "DELETED", "the DELETED item", log
+            lambda: env.picture_states()[key]["status"] == "DELETED" and env.blurred(key) is None,
+            "the DELETED item and no blurred copy",
+            log,
         )
-        assert env.blurred(key) is None
     finally:
         assert pump.stop(state_dir), "the pump was not running any more"
     assert not embedded._alive(pid)
@@ -125,7 +133,7 @@ def tiny_artifact(folder: Path) -> Path:
 
 
 def test_make_down_after_a_raw_delete_exits_0_and_leaves_no_process(
-    small_stack: tuple[Path, Path, str],
+    small_stack: tuple[Path, Path, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     workdir, state_dir, url = small_stack
     s3 = aws_client(url, "s3")
@@ -136,6 +144,8 @@ def test_make_down_after_a_raw_delete_exits_0_and_leaves_no_process(
     server_pid = int((state_dir / "pid").read_text())
 
     assert pump.down(workdir, state_dir) == 0
+
+    assert "terraform destroy failed" not in capsys.readouterr().err  # the delete marker too
 
     assert not embedded._alive(pump_pid), "the pump outlived make down"
     assert not embedded._alive(server_pid), "the endpoint outlived make down"
