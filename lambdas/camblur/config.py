@@ -230,10 +230,10 @@ class ScheduleConfig:
     # One refine_worker's time per picture (S3, decode, blur, encode, inference): how many
     # workers keep the units busy.
     worker_seconds_per_picture: float = _env(
-        "REFINE_WORKER_SECONDS_PER_PICTURE", _positive_float, 0.6
+        "REFINE_WORKER_SECONDS_PER_PICTURE", _positive_float, 0.85
     )
     rekognition_tps: float = _env("REKOGNITION_TPS", _positive_float, 50.0)  # DetectCustomLabels
-    max_concurrency: int = _env("MAX_CONCURRENCY", _positive_int, 20)  # refine_worker's cap
+    max_concurrency: int = _env("MAX_CONCURRENCY", _positive_int, 25)  # refine_worker's cap
     max_run_minutes: int = _env("MODEL_MAX_RUN_MINUTES", _positive_int, 240)  # watchdog ceiling
     refine_days_back: int = _env("REFINE_DAYS_BACK", _non_negative_int, 1)
     # The live pass files pictures under capture days of this zone: "yesterday" must use it too.
