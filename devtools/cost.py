@@ -88,8 +88,9 @@ WORKLOAD: tuple[tuple[str, Any, str | None], ...] = (
     ),
     (
         "--live-burst-seconds",
-        60.0,
-        "cameras upload on the same tick: DetectLabels TPS to request drains one tick in this",
+        0.0,
+        "cameras upload on the same tick: the DetectLabels TPS to request drains one tick's "
+        "burst in this (0: 95 %% of the interval, the rate that keeps up)",
     ),
     ("--model-start-minutes", 10.0, "S: StartProjectVersion to RUNNING"),
     ("--model-stop-minutes", 1.0, "StopProjectVersion to STOPPED"),
@@ -302,6 +303,10 @@ def estimate(
     return lines, facts
 
 
+def burst_seconds(args: argparse.Namespace) -> float:
+    return args.live_burst_seconds or 0.95 * args.interval_minutes * 60
+
+
 def per_unit(args: argparse.Namespace, settings: dict[str, Any]) -> float:
     return args.pictures_per_second_per_unit or float(
         settings["refine_pictures_per_second_per_unit"]
@@ -377,8 +382,10 @@ def quotas_for_size(args: argparse.Namespace, deployment: Deployment, cameras: i
     )
     units = max(need.min_units, 1)
     custom_tps = units * t
-    detect_tps = math.ceil(cameras / args.live_burst_seconds)
-    live_concurrency = max(2, math.ceil(detect_tps * args.live_seconds * 1.25))
+    detect_tps = math.ceil(cameras / burst_seconds(args))
+    # live_blur's instances at its quota (the live trigger's own table is in the README's Scale)
+    live_tps = max(detect_tps, AWS_DEFAULTS["detect_labels_tps"])
+    live_concurrency = max(2, math.ceil(live_tps * args.live_seconds * 1.25))
     refine_concurrency = need.max_concurrency
     lambda_total = live_concurrency + refine_concurrency + 2  # + schedule and reconciler
     sized = {
@@ -415,7 +422,7 @@ def print_sizes(args: argparse.Namespace, deployment: Deployment) -> None:
     )
     print(
         f"{'cameras':>7} {'pictures/day':>12} {'DetectLabels TPS':>16} {'CustomLabels TPS':>16} "
-        f"{'IU':>4} {'Lambda conc.':>12} {'live_reserved':>13} {'refine_max_conc':>15} "
+        f"{'IU':>4} {'Lambda conc.':>12} {'refine_max_conc':>15} "
         f"{'model h/day':>11} {'monthly $':>10} {'refine-only $':>13}"
     )
     for cameras in SIZES:
@@ -423,14 +430,15 @@ def print_sizes(args: argparse.Namespace, deployment: Deployment) -> None:
         print(
             f"{cameras:>7,} {q['pictures']:>12,.0f} {q['detect_labels_tps']:>16,} "
             f"{q['custom_labels_tps']:>16,g} {q['units']:>4} {q['lambda']:>12,} "
-            f"{q['live_concurrency']:>13,} {q['refine_concurrency']:>15,} "
+            f"{q['refine_concurrency']:>15,} "
             f"{q['model_hours']:>11.2f} {q['monthly']:>10,.0f} {q['refinement_only']:>13,.0f}"
         )
     print(
         "  IU: model_max_inference_units (the per-model quota, AWS default 5); CustomLabels "
         "TPS: refine_rekognition_tps; DetectLabels TPS drains one tick's burst in "
-        f"{args.live_burst_seconds:g} s (live_rekognition_tps); live_reserved: "
-        "live_reserved_concurrency; refine_max_conc: refine_maximum_concurrency."
+        f"{burst_seconds(args):g} s (live_rekognition_tps; make bench-scale); Lambda conc.: "
+        "the account's, live_blur at its quota + refine_worker + 2; refine_max_conc: "
+        "refine_maximum_concurrency."
     )
 
 
