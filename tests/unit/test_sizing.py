@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from camblur.refine.reconciler import Pass
 from camblur.refine.schedule import ScheduleRequest
 from camblur.refine.sizing import SizingInputs, measured_per_unit, size_session
 from tests.support.aws import Stack
@@ -177,3 +178,30 @@ def test_the_previous_runs_measured_throughput_sizes_the_next(stack: Stack) -> N
     sizing = refinement.run_item()["sizing"]
     assert (sizing["per_unit"], sizing["per_unit_measured"]) == (measured, True)
     assert sizing["min_units"] == sizing["max_units"]  # measured: no autoscaling headroom
+
+
+def test_the_reconciler_opens_the_sized_concurrency_and_stops_at_the_sized_limit(
+    stack: Stack,
+) -> None:
+    # Given a sized day whose workers never finish (messages received, never deleted)
+    refinement = make_refinement(stack)
+    for index in range(3):
+        put_live_picture(stack, f"cam-1/{DAY}/{index:03}.jpg")
+    refinement.scheduler().run(ScheduleRequest())
+    sizing = refinement.run_item()["sizing"]
+    reconciler = refinement.reconciler()
+    refinement.clock.advance(refinement.model.start_seconds)
+
+    # When the model is RUNNING, the mapping opens with the session's concurrency
+    assert reconciler.reconcile().result is Pass.PROCESSING
+    mapping = refinement.lambda_client.get_event_source_mapping(UUID=refinement.mapping_uuid)
+    assert mapping["ScalingConfig"]["MaximumConcurrency"] == sizing["max_concurrency"]
+    refinement.receive()
+
+    # And the watchdog stops the model at the sized limit, well before the 240-minute ceiling
+    limit = int(sizing["watchdog_minutes"])
+    assert limit < 240
+    refinement.clock.advance((limit - 1) * 60 - refinement.model.start_seconds)
+    assert reconciler.reconcile().result is Pass.PROCESSING
+    refinement.clock.advance(60)
+    assert reconciler.reconcile().result is Pass.STOPPING
