@@ -1,28 +1,39 @@
-"""make bench-refine: billed model minutes of the daily refinement against the least possible.
+"""make bench-refine: billed inference-unit minutes of the daily refinement against the least possible.
 
-A discrete-event simulation on a fake clock drives the real code: RefineScheduler,
-RefineWorker and ModelReconciler with their real adapters (ModelControl,
-CustomLabelsDetector, RefineQueue, EventSourceMapping, RunTable). Only the AWS side is fake:
+A discrete-event simulation on a fake clock drives the real code: RefineScheduler (with its
+sizing, refine/sizing.py), RefineWorker and ModelReconciler with their real adapters
+(ModelControl, CustomLabelsDetector, RefineQueue, EventSourceMapping, RunTable). Only the AWS
+side is fake:
 
 - Custom Labels (localaws.custom_labels): STARTING for S minutes, then RUNNING; each
-  inference unit serves T DetectCustomLabels calls per second, more are refused with
-  ProvisionedThroughputExceededException; STOPPING lasts --stop-seconds. Billed time is
-  counted from StartProjectVersion to STOPPED (STARTING and STOPPING included) - AWS bills
-  "the hours the model is running"; counting the start and the stop too is the pessimistic
-  reading.
-- SQS: visibility timeout, receive counts, redrive to a DLQ after --max-receive receives,
-  failed messages of a partial batch reappear when their visibility timeout ends.
+  inference unit serves T DetectCustomLabels calls per second, never more than the account's
+  TPS quota, the rest refused with ProvisionedThroughputExceededException; autoscaling (when
+  started with MaxInferenceUnits) adds a unit after 120 s of refusals, billed at once, serving
+  180 s later (AWS does not publish its policy); STOPPING lasts --stop-seconds. Billed:
+  inference-unit seconds from StartProjectVersion to STOPPED (STARTING and STOPPING included,
+  the pessimistic reading of "the hours the model is running").
+- SQS: visibility timeout, receive counts, redrive to a DLQ after --max-receive receives.
 - The event source mapping: Enabling for --mapping-delay seconds after UpdateEventSourceMapping,
-  then up to --max-concurrency pollers each receive up to --batch-size messages and invoke
-  the worker; an idle poller polls again a second later.
+  then as many pollers as its ScalingConfig.MaximumConcurrency (the reconciler sets the
+  session's sized value) each receive up to --batch-size messages and invoke the worker.
 - Each worker invocation is simulated whole when it starts: its calls are placed on its own
   stretch of the fake clock (S3 + DynamoDB --io-seconds per picture, --detect-seconds per
-  served inference, backoff sleeps), and its messages are deleted when it ends.
-- Pictures are 96x96 JPEGs, decoded, blurred and encoded for real; S3 objects and picture
-  items are in-memory fakes; run and session items are the real RunTable on moto's DynamoDB.
+  served inference, backoff sleeps, and the worker's own work on a real-size picture).
+- The worker's own work (decode, colour conversion, blur, encode) is measured first: the real
+  RefineWorker on a 2160p JPEG, plain and with a Display P3 profile, in CPU seconds, scaled to
+  Lambda's CPU share at --worker-memory-mb (one vCPU at 1,769 MB); --picture-seconds overrides
+  it. In the simulation the pictures are 96x96 JPEGs really decoded and blurred, and the fake
+  clock is charged the measured time of the picture's class (--profile-share of them with a
+  profile).
 
-The minimum possible is S + N / (T x units): the model has to start, then serve every
-picture at full capacity. The last line is `billed/minimum ratio: <ratio for 57,600> dlq: <n>`.
+Sizes up to --per-message-up-to (57,600) run message by message; larger sizes in aggregate
+(simulate_aggregate: one-second steps of counts, the same sizing function, model and
+reconciler timing), because 576,000 messages through the real code take hours here. Each size
+runs on the quotas it needs for the window (AWS defaults where they suffice), printed.
+
+The minimum possible is units x (S + stop) + N / T unit-seconds: the sized units must start
+and stop, and every picture takes 1 / T of a unit. The last line is
+`billed/minimum ratio: <57,600> refined: <share at 57,600> dlq: <count at 57,600>`.
 """
 
 from __future__ import annotations
