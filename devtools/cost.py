@@ -15,10 +15,21 @@ $4 per inference-unit hour, Lambda arm64, S3 Standard, DynamoDB on-demand after 
 November 2024 cut, SQS standard, CloudWatch Logs ingestion). Check your region's prices and
 pass them.
 
-Model hours per day in this design: S (start) + N / (T x units) (serving) + what the
-reconciler adds: about 1.5 passes to see the drained queue, half a pass to see RUNNING, the
-mapping's enabling and the model's stopping (make bench-refine measures the same within 2 %).
-T (pictures a second per inference unit) is not published by AWS: measure yours.
+Model time per day follows the sizing refine_schedule does (lambdas/camblur/refine/sizing.py,
+the same function): the units that serve the day in refine_window_minutes at T pictures a
+second per unit, within the quotas; billed: units x (S (start) + N / (T x units) (serving) +
+what the reconciler adds: about 1.5 passes to see the drained queue, half a pass to see
+RUNNING, the mapping's enabling and the model's stopping). make bench-refine simulates the
+same. T is not published by AWS: the schedule measures it on each run; pass yours.
+
+Two further sections:
+
+- Refinement only: a mode this stack does not deploy, priced beside the others. No live
+  DetectLabels: pictures would be published only after the day's refinement, with persons and
+  plates from the Custom Labels model alone. It saves the DetectLabels line and most of
+  live_blur, at the price of a delay of hours (printed) and of having no second detector.
+- Per size (200, 2,000, 20,000 cameras): the quotas to request, the concurrency settings and
+  the monthly cost, each from the same sizing.
 """
 
 from __future__ import annotations
@@ -31,6 +42,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from camblur.refine.sizing import Sizing, SizingInputs, size_session
 from devtools import tfconfig
 
 ENVIRONMENTS = tfconfig.ENVIRONMENTS  # a test points it elsewhere
@@ -47,7 +59,16 @@ SETTINGS = (
     "state_ttl_days",
     "reconciler_schedule_expression",
     "plate_detector",
+    "refine_window_minutes",
+    "refine_pictures_per_second_per_unit",
+    "refine_worker_seconds_per_picture",
+    "refine_rekognition_tps",
+    "refine_maximum_concurrency",
+    "live_rekognition_tps",
+    "refine_schedule_expression",
 )
+SIZES = (200, 2_000, 20_000)  # cameras, the per-size table
+AWS_DEFAULTS = {"detect_labels_tps": 50, "custom_labels_tps": 50, "units": 5, "lambda": 1000}
 # Rekognition Image group-2 APIs (DetectLabels), per image, by monthly volume.
 DETECT_LABELS_TIERS = "1000000:0.001,4000000:0.0008,30000000:0.0006,inf:0.00025"
 
@@ -61,8 +82,15 @@ WORKLOAD: tuple[tuple[str, Any, str | None], ...] = (
     ("--worker-seconds", 0.45, "refine_worker duration per picture, backoff included"),
     (
         "--pictures-per-second-per-unit",
-        5.0,
-        "T: Custom Labels throughput per inference unit (not published: measure)",
+        0.0,
+        "T: Custom Labels throughput per inference unit (0: the deployment's "
+        "refine_pictures_per_second_per_unit; not published by AWS: measure)",
+    ),
+    (
+        "--live-burst-seconds",
+        0.0,
+        "cameras upload on the same tick: the DetectLabels TPS to request drains one tick's "
+        "burst in this (0: 95 %% of the interval, the rate that keeps up)",
     ),
     ("--model-start-minutes", 10.0, "S: StartProjectVersion to RUNNING"),
     ("--model-stop-minutes", 1.0, "StopProjectVersion to STOPPED"),
@@ -167,15 +195,15 @@ def estimate(
     days = args.days_per_month
     per_day = args.cameras * 24 * 60 / args.interval_minutes
     per_month = per_day * days
-    units = int(s["model_min_inference_units"])
-    max_units = int(s["model_max_inference_units"])
     interval = reconciler_minutes(str(s["reconciler_schedule_expression"]))
+    sizing = sizing_for(args, s, per_day)
+    units, max_units = sizing.min_units, sizing.max_units
 
-    serving_minutes = per_day / (args.pictures_per_second_per_unit * units) / 60
+    serving_minutes = min(sizing.serve_minutes, float(s["model_max_run_minutes"]))
     overhead_minutes = 2 * interval + args.mapping_enabling_minutes + args.model_stop_minutes
     model_minutes = min(
         args.model_start_minutes + serving_minutes + overhead_minutes,
-        float(s["model_max_run_minutes"]) + args.model_stop_minutes,
+        float(sizing.watchdog_minutes) + args.model_stop_minutes,
     )
     ours_model = model_minutes / 60 * units * args.custom_labels_hour_price * days
     seed_model = (
@@ -263,6 +291,7 @@ def estimate(
         Line("CloudWatch Logs", logs, logs, f"{args.log_kb_per_picture:g} KB a picture"),
     ]
     facts = {
+        "sizing": sizing,
         "pictures_per_day": per_day,
         "model_minutes": model_minutes,
         "serving_minutes": serving_minutes,
@@ -272,6 +301,145 @@ def estimate(
         "max_units_model": ours_model * max_units / units,
     }
     return lines, facts
+
+
+def burst_seconds(args: argparse.Namespace) -> float:
+    return args.live_burst_seconds or 0.95 * args.interval_minutes * 60
+
+
+def per_unit(args: argparse.Namespace, settings: dict[str, Any]) -> float:
+    return args.pictures_per_second_per_unit or float(
+        settings["refine_pictures_per_second_per_unit"]
+    )
+
+
+def sizing_for(args: argparse.Namespace, settings: dict[str, Any], pictures: float) -> Sizing:
+    """refine_schedule's sizing of a day (steady state: T measured, no autoscaling headroom)."""
+    return size_session(
+        SizingInputs(
+            pictures=round(pictures),
+            per_unit=per_unit(args, settings),
+            measured=True,
+            window_minutes=float(settings["refine_window_minutes"]),
+            start_minutes=args.model_start_minutes,
+            seconds_per_picture=float(settings["refine_worker_seconds_per_picture"]),
+            units_quota=int(settings["model_max_inference_units"]),
+            tps_quota=float(settings["refine_rekognition_tps"]),
+            concurrency_cap=int(settings["refine_maximum_concurrency"]),
+            max_run_minutes=int(settings["model_max_run_minutes"]),
+        )
+    )
+
+
+def schedule_minutes_after_midnight(expression: str) -> float:
+    """`cron(M H * * ? *)` -> H x 60 + M; the refinement-only delay starts there."""
+    match = re.fullmatch(r"cron\((\d+) (\d+) .*\)", expression.strip())
+    if not match:
+        raise CostError(f"cannot read refine_schedule_expression {expression!r}: cron(M H ...)")
+    return int(match.group(2)) * 60 + int(match.group(1))
+
+
+def refinement_only(
+    args: argparse.Namespace, deployment: Deployment, lines: list[Line], facts: dict[str, Any]
+) -> tuple[float, float, float]:
+    """Monthly cost and the delay (shortest, longest hours) of the refinement-only mode:
+    this deployment without DetectLabels or DetectText, and with live_blur only recording
+    the picture (a tenth of its time)."""
+    ours = {line.service: line.ours for line in lines}
+    dropped = ours["Rekognition DetectLabels (live)"] + ours["Rekognition DetectText (plates)"]
+    per_month = facts["pictures_per_day"] * args.days_per_month
+    live = per_month * (
+        deployment.settings["live_memory_mb"]
+        / 1024
+        * (args.live_seconds + args.vehicle_share * args.plate_seconds)
+        * 0.9
+        * args.lambda_gb_second_price
+    )
+    total = sum(ours.values()) - dropped - live
+    # Published when the day's refinement reaches it: the schedule's hour after midnight,
+    # the model's start, then the day's serving (first picture at once, last at the end).
+    after = schedule_minutes_after_midnight(str(deployment.settings["refine_schedule_expression"]))
+    first = (after + args.model_start_minutes + 2 * facts["interval"]) / 60
+    last = first + facts["serving_minutes"] / 60
+    return total, first, 24 + last
+
+
+def quotas_for_size(args: argparse.Namespace, deployment: Deployment, cameras: int) -> dict:
+    """What a size needs: quotas to request, concurrency settings and its monthly cost."""
+    settings = deployment.settings
+    per_day = cameras * 24 * 60 / args.interval_minutes
+    t = per_unit(args, settings)
+    need = sizing_for(
+        args,
+        {
+            **settings,
+            "model_max_inference_units": 10**6,
+            "refine_rekognition_tps": 10.0**9,
+            "refine_maximum_concurrency": 10**6,
+            "model_max_run_minutes": 1440,
+        },
+        per_day,
+    )
+    units = max(need.min_units, 1)
+    custom_tps = units * t
+    detect_tps = math.ceil(cameras / burst_seconds(args))
+    # live_blur's instances at its quota (the live trigger's own table is in the README's Scale)
+    live_tps = max(detect_tps, AWS_DEFAULTS["detect_labels_tps"])
+    live_concurrency = max(2, math.ceil(live_tps * args.live_seconds * 1.25))
+    refine_concurrency = need.max_concurrency
+    lambda_total = live_concurrency + refine_concurrency + 2  # + schedule and reconciler
+    sized = {
+        **settings,
+        "model_max_inference_units": max(units, int(settings["model_max_inference_units"])),
+        "refine_rekognition_tps": max(custom_tps, float(settings["refine_rekognition_tps"])),
+        "refine_maximum_concurrency": max(
+            refine_concurrency, int(settings["refine_maximum_concurrency"])
+        ),
+        "live_rekognition_tps": max(detect_tps, float(settings["live_rekognition_tps"])),
+    }
+    at_size = argparse.Namespace(**{**vars(args), "cameras": cameras})
+    lines, facts = estimate(at_size, Deployment(sized, deployment.sources, deployment.files))
+    return {
+        "cameras": cameras,
+        "pictures": per_day,
+        "detect_labels_tps": max(detect_tps, AWS_DEFAULTS["detect_labels_tps"]),
+        "custom_labels_tps": max(custom_tps, AWS_DEFAULTS["custom_labels_tps"]),
+        "units": units,
+        "lambda": max(lambda_total, AWS_DEFAULTS["lambda"]),
+        "live_concurrency": live_concurrency,
+        "refine_concurrency": refine_concurrency,
+        "model_hours": facts["model_minutes"] / 60,
+        "monthly": sum(line.ours for line in lines),
+        "refinement_only": refinement_only(at_size, deployment, lines, facts)[0],
+    }
+
+
+def print_sizes(args: argparse.Namespace, deployment: Deployment) -> None:
+    print(
+        f"Per size, one picture every {args.interval_minutes:g} min, a "
+        f"{deployment.settings['refine_window_minutes']}-minute refinement window "
+        f"(quotas: what to request, AWS defaults where they suffice):"
+    )
+    print(
+        f"{'cameras':>7} {'pictures/day':>12} {'DetectLabels TPS':>16} {'CustomLabels TPS':>16} "
+        f"{'IU':>4} {'Lambda conc.':>12} {'refine_max_conc':>15} "
+        f"{'model h/day':>11} {'monthly $':>10} {'refine-only $':>13}"
+    )
+    for cameras in SIZES:
+        q = quotas_for_size(args, deployment, cameras)
+        print(
+            f"{cameras:>7,} {q['pictures']:>12,.0f} {q['detect_labels_tps']:>16,} "
+            f"{q['custom_labels_tps']:>16,g} {q['units']:>4} {q['lambda']:>12,} "
+            f"{q['refine_concurrency']:>15,} "
+            f"{q['model_hours']:>11.2f} {q['monthly']:>10,.0f} {q['refinement_only']:>13,.0f}"
+        )
+    print(
+        "  IU: model_max_inference_units (the per-model quota, AWS default 5); CustomLabels "
+        "TPS: refine_rekognition_tps; DetectLabels TPS drains one tick's burst in "
+        f"{burst_seconds(args):g} s (live_rekognition_tps; make bench-scale); Lambda conc.: "
+        "the account's, live_blur at its quota + refine_worker + 2; refine_max_conc: "
+        "refine_maximum_concurrency."
+    )
 
 
 def print_estimate(args: argparse.Namespace, deployment: Deployment) -> None:
@@ -296,7 +464,7 @@ def print_estimate(args: argparse.Namespace, deployment: Deployment) -> None:
     print()
     print(
         f"Model time a day: start {args.model_start_minutes:g} min + serving "
-        f"{facts['serving_minutes']:.0f} min at {args.pictures_per_second_per_unit:g} pictures/s per unit "
+        f"{facts['serving_minutes']:.0f} min at {per_unit(args, deployment.settings):g} pictures/s per unit "
         f"+ reconciler/mapping/stop {facts['model_minutes'] - args.model_start_minutes - facts['serving_minutes']:.0f} min "
         f"= {facts['model_minutes'] / 60:.2f} h (capped by the {deployment.settings['model_max_run_minutes']} min watchdog)."
     )
@@ -313,13 +481,38 @@ def print_estimate(args: argparse.Namespace, deployment: Deployment) -> None:
             f"{facts['max_units_model']:,.2f} $ if it ran at the maximum all the time."
         )
     seed_capacity = (
-        args.seed_model_hours * 3600 * args.pictures_per_second_per_unit * args.seed_inference_units
+        args.seed_model_hours
+        * 3600
+        * per_unit(args, deployment.settings)
+        * args.seed_inference_units
     )
     print(
         f"The seed's {args.seed_model_hours:g} h a day serves {seed_capacity:,.0f} pictures at "
-        f"{args.pictures_per_second_per_unit:g}/s per unit; it covers "
+        f"{per_unit(args, deployment.settings):g}/s per unit; it covers "
         f"{min(1.0, seed_capacity / facts['pictures_per_day']):.0%} of this workload."
     )
+    sizing: Sizing = facts["sizing"]
+    print(
+        f"Sizing (refine/sizing.py): {sizing.min_units} inference units, "
+        f"{sizing.max_concurrency} workers, watchdog {sizing.watchdog_minutes} min; "
+        + (
+            "the day fits the quotas."
+            if sizing.fits
+            else f"the day does NOT fit: {sizing.units_needed} units and "
+            f"{sizing.tps_needed:g} DetectCustomLabels TPS would (see the per-size table)."
+        )
+    )
+    print()
+    only, first, last = refinement_only(args, deployment, lines, facts)
+    print(
+        f"Refinement only (not deployed; a comparison): no live DetectLabels, each picture "
+        f"published after the day's refinement, persons and plates from the model alone: "
+        f"{only:,.2f} $ a month (this deployment: {ours:,.2f} $), pictures published "
+        f"{first:.1f} to {last:.1f} h after they were taken."
+    )
+    print()
+    print_sizes(args, deployment)
+    print()
     print("Prices are inputs (python -m devtools.cost --help); defaults are us-east-1 list prices.")
 
 

@@ -104,6 +104,7 @@ STATUS_MESSAGES = {
 class _Interval:
     started: float
     stopped: float | None = None  # when STOPPED was reached (stop call + stop_seconds)
+    units: list[tuple[float, int]] = field(default_factory=list)  # billed units from when
 
 
 @dataclass
@@ -121,6 +122,15 @@ class FakeCustomLabels:
     advance: Callable[[float], None] | None = None  # moves the caller's clock
     # Called outside the model's lock, after the call was admitted: it may be slow.
     labels: Callable[[dict[str, Any]], list[dict[str, Any]]] = lambda _params: []
+    # The account's DetectCustomLabels quota (None: none): the model never serves more.
+    account_tps: float | None = None
+    # Autoscaling (when started with MaxInferenceUnits above MinInferenceUnits): after calls
+    # were refused for capacity this long without a pause of `pressure_reset_seconds`, one more
+    # unit is billed at once and serves `unit_start_seconds` later. AWS does not publish its
+    # policy; scale-down is not modelled (a drained session stops the model anyway).
+    scale_up_after_seconds: float = 120.0
+    unit_start_seconds: float = 180.0
+    pressure_reset_seconds: float = 10.0
     status_now: str = "STOPPED"
     created: float = field(default_factory=time.time)
     calls: Counter[str] = field(default_factory=Counter)
@@ -131,6 +141,10 @@ class FakeCustomLabels:
     _since: float = 0.0
     _units: int = 0
     _max_units: int | None = None
+    _pressure_since: float | None = None
+    _last_refused: float = 0.0
+    _pending_at: float | None = None
+    peak_units: int = 0
     _message: str = ""
     _intervals: list[_Interval] = field(default_factory=list)
     _served_per_second: dict[int, int] = field(default_factory=dict)
@@ -166,6 +180,19 @@ class FakeCustomLabels:
                 (interval.stopped if interval.stopped is not None else now) - interval.started
                 for interval in self._intervals
             )
+
+    def billed_unit_seconds(self) -> float:
+        """Inference-unit seconds billed: each interval's billed units over its time."""
+        with self._lock:
+            self.status()
+            now = self.clock()
+            total = 0.0
+            for interval in self._intervals:
+                end = interval.stopped if interval.stopped is not None else now
+                steps = interval.units or [(interval.started, max(self._units, 1))]
+                for (since, units), (until, _) in zip(steps, [*steps[1:], (end, 0)], strict=True):
+                    total += max(0.0, min(until, end) - since) * units
+            return total
 
     @property
     def units(self) -> int:
@@ -247,7 +274,9 @@ class FakeCustomLabels:
         self._max_units = int(max_units) if max_units is not None else None
         self._message = ""
         self._set("STARTING", self.clock())
-        self._intervals.append(_Interval(self.clock()))
+        self._intervals.append(_Interval(self.clock(), units=[(self.clock(), self._units)]))
+        self._pressure_since = self._pending_at = None
+        self.peak_units = self._units
         return {"Status": "STARTING"}
 
     def _StopProjectVersion(self, params: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
@@ -272,9 +301,14 @@ class FakeCustomLabels:
                 f"The model {self.version_arn} is not running (status {self.status_now}).",
             )
         if self.pictures_per_second_per_unit is not None:
-            second = int(self.clock())
+            now = self.clock()
+            self._scale(now, refused=False)
+            second = int(now)
             capacity = self.pictures_per_second_per_unit * max(self._units, 1)
+            if self.account_tps is not None:
+                capacity = min(capacity, self.account_tps)
             if self._served_per_second.get(second, 0) + 1 > capacity:
+                self._scale(now, refused=True)
                 self.throttled += 1
                 self._advance(self.throttled_seconds)
                 raise FakeError(
@@ -286,6 +320,30 @@ class FakeCustomLabels:
         return {}
 
     # Helpers ------------------------------------------------------------------------------
+
+    def _scale(self, now: float, refused: bool) -> None:
+        """Autoscaling, see the field comments."""
+        if self._pending_at is not None and now >= self._pending_at:
+            self._units += 1
+            self.peak_units = max(self.peak_units, self._units)
+            self._pending_at = self._pressure_since = None
+        if self._max_units is None or self._pending_at is not None:
+            return
+        if self._units + 1 > self._max_units:
+            return
+        if not refused:
+            if self._pressure_since is not None and (
+                now - self._last_refused > self.pressure_reset_seconds
+            ):
+                self._pressure_since = None
+            return
+        self._last_refused = now
+        if self._pressure_since is None:
+            self._pressure_since = now
+        elif now - self._pressure_since >= self.scale_up_after_seconds:
+            self._pending_at = now + self.unit_start_seconds
+            interval = self._intervals[-1]
+            interval.units.append((now, interval.units[-1][1] + 1))  # billed from the decision
 
     def _own(self, params: dict[str, Any]) -> None:
         if params.get("ProjectVersionArn") != self.version_arn:

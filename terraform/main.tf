@@ -131,6 +131,10 @@ module "pipeline" {
     custom_min_confidence = var.custom_min_confidence
     days_back             = var.refine_days_back
     rekognition_tps       = var.refine_rekognition_tps
+    # The sizing's inputs (lambdas/camblur/refine/sizing.py)
+    window_minutes               = var.refine_window_minutes
+    pictures_per_second_per_unit = var.refine_pictures_per_second_per_unit
+    worker_seconds_per_picture   = var.refine_worker_seconds_per_picture
   }
   model = {
     project_arn           = var.model_project_arn

@@ -285,7 +285,7 @@ variable "model_version_arn" {
 }
 
 variable "model_min_inference_units" {
-  description = "Inference units the model starts with (billed per unit-hour while running)."
+  description = "The fewest inference units a session starts with (billed per unit-hour while running); the sizing may start more."
   type        = number
   default     = 1
   nullable    = false
@@ -297,9 +297,9 @@ variable "model_min_inference_units" {
 }
 
 variable "model_max_inference_units" {
-  description = "Inference units the model may scale up to; equal to the minimum for no autoscaling."
+  description = "The most inference units a session may use (the sizing picks each session's units up to this): the account's inference units per model, AWS default 5."
   type        = number
-  default     = 1
+  default     = 5
   nullable    = false
 
   validation {
@@ -309,7 +309,7 @@ variable "model_max_inference_units" {
 }
 
 variable "model_max_run_minutes" {
-  description = "Watchdog: model_reconciler stops the model after this long, whatever the queue says."
+  description = "Watchdog ceiling: model_reconciler stops the model after the session's sized limit, never later than this, whatever the queue says. A day the quotas cannot refine within it is reported (RefineDayOverCapacity) and finished by the next sessions."
   type        = number
   default     = 240
   nullable    = false
@@ -441,14 +441,50 @@ variable "refine_batch_size" {
 }
 
 variable "refine_maximum_concurrency" {
-  description = "At most this many refine_worker invocations at once; size it to the model's inference units."
+  description = "The most refine_worker invocations at once (its reserved concurrency; each session's sized concurrency stays under it). Keep refine_rekognition_tps / this above one worker's pictures per second (1 / refine_worker_seconds_per_picture), or the workers' pacing holds them back."
   type        = number
-  default     = 2
+  default     = 25
   nullable    = false
 
   validation {
     condition     = var.refine_maximum_concurrency >= 2 && var.refine_maximum_concurrency <= 1000
     error_message = "refine_maximum_concurrency must be between 2 and 1000 (AWS limits)."
+  }
+}
+
+variable "refine_window_minutes" {
+  description = "Serving time a day's refinement should take (model RUNNING to queue drained): the sizing starts the inference units and workers that meet it."
+  type        = number
+  default     = 60
+  nullable    = false
+
+  validation {
+    condition     = var.refine_window_minutes >= 10 && var.refine_window_minutes <= 1440 && floor(var.refine_window_minutes) == var.refine_window_minutes
+    error_message = "refine_window_minutes must be a whole number between 10 and 1440."
+  }
+}
+
+variable "refine_pictures_per_second_per_unit" {
+  description = "Pictures per second one Custom Labels inference unit serves (AWS does not publish it): the sizing's guess until a past run measured it (recorded on the run item)."
+  type        = number
+  default     = 5
+  nullable    = false
+
+  validation {
+    condition     = var.refine_pictures_per_second_per_unit > 0 && var.refine_pictures_per_second_per_unit <= 1000
+    error_message = "refine_pictures_per_second_per_unit must be a positive number up to 1000."
+  }
+}
+
+variable "refine_worker_seconds_per_picture" {
+  description = "One refine_worker's time per picture (S3, decode, blur, encode, inference; make bench-refine measures it: 0.85 s for 2160p pictures, half with a colour profile, at 1024 MB): how many workers keep the units busy."
+  type        = number
+  default     = 0.85
+  nullable    = false
+
+  validation {
+    condition     = var.refine_worker_seconds_per_picture > 0 && var.refine_worker_seconds_per_picture <= 60
+    error_message = "refine_worker_seconds_per_picture must be a positive number of seconds up to 60."
   }
 }
 

@@ -217,8 +217,24 @@ class ScheduleConfig:
     refine_queue_url: str = _env("REFINE_QUEUE_URL", _queue_url)
     model_project_arn: str = _env("MODEL_PROJECT_ARN", _arn)
     model_version_arn: str = _env("MODEL_VERSION_ARN", _version_arn)
+    # The sizing (refine/sizing.py) picks the session's units between these two: the floor,
+    # and the ceiling (the account's inference units per model, AWS default 5).
     min_inference_units: int = _env("MODEL_MIN_INFERENCE_UNITS", _inference_units, 1)
-    max_inference_units: int = _env("MODEL_MAX_INFERENCE_UNITS", _inference_units, 1)
+    max_inference_units: int = _env("MODEL_MAX_INFERENCE_UNITS", _inference_units, 5)
+    # Serving time a day should take, and the guess of one unit's throughput until a past
+    # run measured it.
+    window_minutes: int = _env("REFINE_WINDOW_MINUTES", _positive_int, 60)
+    pictures_per_second_per_unit: float = _env(
+        "REFINE_PICTURES_PER_SECOND_PER_UNIT", _positive_float, 5.0
+    )
+    # One refine_worker's time per picture (S3, decode, blur, encode, inference): how many
+    # workers keep the units busy.
+    worker_seconds_per_picture: float = _env(
+        "REFINE_WORKER_SECONDS_PER_PICTURE", _positive_float, 0.85
+    )
+    rekognition_tps: float = _env("REKOGNITION_TPS", _positive_float, 50.0)  # DetectCustomLabels
+    max_concurrency: int = _env("MAX_CONCURRENCY", _positive_int, 25)  # refine_worker's cap
+    max_run_minutes: int = _env("MODEL_MAX_RUN_MINUTES", _positive_int, 240)  # watchdog ceiling
     refine_days_back: int = _env("REFINE_DAYS_BACK", _non_negative_int, 1)
     # The live pass files pictures under capture days of this zone: "yesterday" must use it too.
     capture_time_zone: ZoneInfo = _env("CAPTURE_TIME_ZONE", _time_zone, ZoneInfo("UTC"))

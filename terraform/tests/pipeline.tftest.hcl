@@ -51,14 +51,17 @@ variables {
     backlog_age_alarm_seconds    = 300
   }
   refine = {
-    memory_mb             = 1024
-    timeout_seconds       = 120
-    batch_size            = 5
-    maximum_concurrency   = 2
-    custom_label_names    = ["person", "license_plate"]
-    custom_min_confidence = 50
-    days_back             = 1
-    rekognition_tps       = 50
+    memory_mb                    = 1024
+    timeout_seconds              = 120
+    batch_size                   = 5
+    maximum_concurrency          = 2
+    custom_label_names           = ["person", "license_plate"]
+    custom_min_confidence        = 50
+    days_back                    = 1
+    rekognition_tps              = 50
+    window_minutes               = 60
+    pictures_per_second_per_unit = 5
+    worker_seconds_per_picture   = 0.6
   }
   model = {
     project_arn           = "arn:aws:rekognition:eu-west-1:123456789012:project/people/1700000000000"
@@ -247,6 +250,11 @@ run "alarms_notify_the_topic_when_given" {
   assert {
     condition     = alltrue([for alarm in values(aws_cloudwatch_metric_alarm.dead_letters) : alarm.alarm_actions == toset(["arn:aws:sns:eu-west-1:123456789012:alarms"])])
     error_message = "Alarms must notify alarm_topic_arn."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.refine_day_over_capacity.alarm_actions == toset(["arn:aws:sns:eu-west-1:123456789012:alarms"]) && aws_cloudwatch_metric_alarm.refine_day_over_capacity.metric_name == "RefineDayOverCapacity"
+    error_message = "A day over the quotas must reach alarm_topic_arn (metric RefineDayOverCapacity)."
   }
 }
 

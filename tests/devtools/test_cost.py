@@ -66,13 +66,49 @@ def test_the_environments_settings_override_the_stack_defaults(
     assert deployment.sources["model_max_run_minutes"] == "terraform/variables.tf default"
 
 
-def test_more_inference_units_shorten_the_day_but_cost_per_unit_hour() -> None:
+def test_the_model_line_follows_the_schedules_sizing() -> None:
     args = cost.parser().parse_args(["--env", "dev"])
-    one = cost.read_deployment("dev")
-    two = cost.Deployment({**one.settings, "model_min_inference_units": 2}, one.sources, [])
-    _, facts_one = cost.estimate(args, one)
-    _, facts_two = cost.estimate(args, two)
-    assert facts_two["serving_minutes"] == pytest.approx(facts_one["serving_minutes"] / 2)
+    deployment = cost.read_deployment("dev")
+
+    _, facts = cost.estimate(args, deployment)
+
+    # 57,600 pictures in a 60-minute window at 5 a unit-second: 4 units for 48 minutes
+    assert facts["units"] == 4
+    assert facts["serving_minutes"] == pytest.approx(48.0)
+    # A wider window: fewer units for longer, the same serving unit-hours
+    wide = cost.Deployment({**deployment.settings, "refine_window_minutes": 120}, {}, [])
+    _, facts_wide = cost.estimate(args, wide)
+    assert facts_wide["units"] == 2
+    assert facts_wide["serving_minutes"] == pytest.approx(96.0)
+
+
+def test_each_size_names_the_quotas_it_needs_and_costs_more_the_bigger_it_is() -> None:
+    args = cost.parser().parse_args(["--env", "dev"])
+    deployment = cost.read_deployment("dev")
+
+    small, medium, large = (cost.quotas_for_size(args, deployment, n) for n in cost.SIZES)
+
+    # 200 cameras fit AWS's default quotas; 2,000 need 32 units and 160 TPS for the hour
+    assert (small["units"], small["custom_labels_tps"], small["lambda"]) == (4, 50, 1000)
+    assert (medium["units"], medium["custom_labels_tps"]) == (32, 160)
+    # 20,000 cameras: a tick's burst needs more DetectLabels TPS and Lambda concurrency
+    assert large["detect_labels_tps"] > 50 and large["lambda"] > 1000
+    assert small["monthly"] < medium["monthly"] < large["monthly"]
+    # Without live detection the month is cheaper at every size
+    assert all(q["refinement_only"] < q["monthly"] for q in (small, medium, large))
+
+
+def test_the_refinement_only_mode_is_priced_with_its_delay(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cost.main(["--env", "dev"]) == 0
+
+    out = capsys.readouterr().out
+    line = next(line for line in out.splitlines() if line.startswith("Refinement only"))
+    # Published after the 02:30 schedule's refinement: hours, not seconds
+    assert "not deployed" in line
+    assert "h after they were taken" in line
+    assert "20,000" in out and "refine_max_conc" in out
 
 
 def test_tiered_prices_apply_each_tier_in_turn() -> None:

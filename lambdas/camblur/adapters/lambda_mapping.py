@@ -29,15 +29,19 @@ class EventSourceMapping:
         except (ClientError, BotoCoreError) as error:
             raise TransientError(f"Lambda GetEventSourceMapping failed: {error}") from error
 
-    def enable(self) -> bool:
-        """True once the mapping is Enabled or Enabling; False if it is busy (try later)."""
-        return self._switch(enabled=True)
+    def enable(self, maximum_concurrency: int | None = None) -> bool:
+        """True once the mapping is Enabled or Enabling; False if it is busy (try later).
+
+        With `maximum_concurrency`, the switch on also sets ScalingConfig.MaximumConcurrency:
+        the session's sizing (refine/sizing.py), not Terraform's ceiling, decides how many
+        workers poll."""
+        return self._switch(enabled=True, maximum_concurrency=maximum_concurrency)
 
     def disable(self) -> bool:
         """True once the mapping is Disabled or Disabling; False if it is busy (try later)."""
         return self._switch(enabled=False)
 
-    def _switch(self, enabled: bool) -> bool:
+    def _switch(self, enabled: bool, maximum_concurrency: int | None = None) -> bool:
         done = {"Enabled", "Enabling"} if enabled else {"Disabled", "Disabling"}
         state = self.state()
         if state in done:
@@ -45,7 +49,10 @@ class EventSourceMapping:
         if state not in {"Enabled", "Disabled"}:
             return False  # Creating, Updating, Enabling while we want off, ...
         try:
-            self._lambda.update_event_source_mapping(UUID=self._uuid, Enabled=enabled)
+            request: dict[str, Any] = {"UUID": self._uuid, "Enabled": enabled}
+            if maximum_concurrency is not None:
+                request["ScalingConfig"] = {"MaximumConcurrency": maximum_concurrency}
+            self._lambda.update_event_source_mapping(**request)
         except ClientError as error:
             if error.response["Error"]["Code"] in BUSY_CODES:
                 return False

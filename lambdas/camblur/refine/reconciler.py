@@ -88,7 +88,6 @@ class ModelReconciler:
         self._mapping = mapping
         self._clock = clock
         self._drain_confirm = timedelta(seconds=drain_confirm_seconds)
-        self._max_run = timedelta(minutes=config.max_run_minutes)
 
     def reconcile(self) -> PassResult:
         session = self._runs.get_session()
@@ -118,13 +117,15 @@ class ModelReconciler:
                 StopReason.MODEL_FAILED,
                 f"model {state.status}: {state.message}".strip(": "),
             )
-        if now - session.created_at >= self._max_run:
+        # The session's own limit (refine/sizing.py, set by refine_schedule), else the setting.
+        max_run_minutes = session.watchdog_minutes or self._config.max_run_minutes
+        if now - session.created_at >= timedelta(minutes=max_run_minutes):
             return self._stop(
                 session,
                 state,
                 now,
                 StopReason.WATCHDOG,
-                f"session older than {self._config.max_run_minutes} minutes",
+                f"session older than {max_run_minutes} minutes",
             )
         if not state.active:
             return self._model_not_active(session, state, now)
@@ -146,7 +147,8 @@ class ModelReconciler:
         if depth.total > 0 or session.enqueuing:
             if session.drain_first_seen_at is not None:
                 self._runs.clear_drain_mark(session.session_id)
-            if self._mapping.enable() and session.mapping_enabled_at is None:
+            # The sizing's concurrency for this session (None: the mapping's Terraform value).
+            if self._mapping.enable(session.max_concurrency) and session.mapping_enabled_at is None:
                 self._runs.update_session(session.session_id, {"mapping_enabled_at": to_iso(now)})
                 self._runs.update_runs(session.days, {"mapping_enabled_at": to_iso(now)})
             return PassResult(

@@ -14,7 +14,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from camblur.adapters.queue import RefineQueue
@@ -36,9 +37,18 @@ from camblur.refine.messages import (
     capture_day_for,
     parse_capture_day,
 )
+from camblur.refine.sizing import (
+    Sizing,
+    SizingInputs,
+    measured_per_unit,
+    size_session,
+)
 
 PAGE_SIZE = 500  # index items per page: one checkpoint, at most one page re-sent on resume
 TIME_MARGIN_SECONDS = 20.0  # stop queueing this close to the Lambda timeout; a retry resumes
+# STARTING → RUNNING as the sizing plans it (the watchdog's share for the start). AWS does not
+# publish it; "can take minutes" (field notes); the simulation's default too.
+EXPECTED_START_MINUTES = 10.0
 
 
 @dataclass(frozen=True)
@@ -190,12 +200,17 @@ class RefineScheduler:
             if keys:
                 if session is None:
                     # Start the model before sending: it takes minutes, sending takes seconds.
+                    sizing = self._size(day, run_id)
                     session = self._runs.join_session(
                         day,
                         session_id=f"session#{self._new_id()}",
                         now=self._clock(),
-                        min_units=self._config.min_inference_units,
-                        max_units=self._config.max_inference_units,
+                        min_units=sizing.min_units,
+                        max_units=sizing.max_units,
+                        sizing={
+                            "max_concurrency": sizing.max_concurrency,
+                            "watchdog_minutes": sizing.watchdog_minutes,
+                        },
                     )
                     model = self._ensure_model_started(session, model)
                 self._queue.send([RefineMessage(key, day, run_id).to_body() for key in keys])
@@ -223,6 +238,89 @@ class RefineScheduler:
         metrics.add_metric(name="RefineQueued", unit=MetricUnit.Count, value=queued)
         status = RunStatus.QUEUED.value if queued else "NOTHING_TO_REFINE"
         return ScheduleOutcome(day, status, queued, skipped, model.status)
+
+    def _size(self, day: str, run_id: str) -> Sizing:
+        """Size the session from the day's pictures and what waits in the queue already; record
+        it on the run, and report a day the quotas cannot finish before the model starts."""
+        per_unit, measured = self._per_unit(day)
+        waiting = self._queue.depth().total  # an earlier session's leftovers come first
+        pictures = self._pictures.count_of_day(day) + waiting
+        config = self._config
+        sizing = size_session(
+            SizingInputs(
+                pictures=pictures,
+                per_unit=per_unit,
+                measured=measured,
+                window_minutes=config.window_minutes,
+                start_minutes=EXPECTED_START_MINUTES,
+                seconds_per_picture=config.worker_seconds_per_picture,
+                units_quota=config.max_inference_units,
+                tps_quota=config.rekognition_tps,
+                concurrency_cap=config.max_concurrency,
+                max_run_minutes=config.max_run_minutes,
+            )
+        )
+        floor = config.min_inference_units  # the operator's floor wins over the arithmetic
+        if sizing.min_units < floor:
+            sizing = replace(sizing, min_units=floor, max_units=max(floor, sizing.max_units))
+        record = {
+            "sizing": {
+                **sizing.to_item(),
+                "pictures": pictures,
+                "waiting_in_queue": waiting,
+                "per_unit": _decimal(per_unit),
+                "per_unit_measured": measured,
+            }
+        }
+        if not sizing.fits:
+            record["sizing_status_message"] = (
+                f"{pictures} pictures need {sizing.units_needed} inference units and "
+                f"{sizing.tps_needed:g} DetectCustomLabels TPS for a "
+                f"{config.window_minutes}-minute window; the quotas allow {sizing.min_units} "
+                f"units: about {sizing.shortfall_pictures} pictures are left for the next "
+                "sessions"
+            )
+            metrics.add_metric(name="RefineDayOverCapacity", unit=MetricUnit.Count, value=1)
+            metrics.add_metric(
+                name="RefineShortfallPictures",
+                unit=MetricUnit.Count,
+                value=sizing.shortfall_pictures,
+            )
+            logger.error("the day does not fit the quotas", detail=record["sizing_status_message"])
+        elif not sizing.fits_window:
+            logger.warning(
+                "the day takes longer than the window",
+                serve_minutes=round(sizing.serve_minutes, 1),
+                window_minutes=config.window_minutes,
+            )
+        self._runs.update_runs([day], record)
+        logger.info(
+            "session sized",
+            pictures=pictures,
+            min_inference_units=sizing.min_units,
+            max_inference_units=sizing.max_units,
+            max_concurrency=sizing.max_concurrency,
+            watchdog_minutes=sizing.watchdog_minutes,
+            per_unit=per_unit,
+            per_unit_measured=measured,
+        )
+        return sizing
+
+    def _per_unit(self, day: str) -> tuple[float, bool]:
+        """The throughput per inference unit the previous day's run measured, recorded on that
+        run item; the setting's value when there is none."""
+        previous = self._runs.get_run(_day_before(day))
+        if previous is not None:
+            recorded = previous.item.get("measured_pictures_per_second_per_unit")
+            if recorded is not None:
+                return float(recorded), True
+            measured = measured_per_unit(previous.item)
+            if measured is not None:
+                self._runs.update_runs(
+                    [previous.day], {"measured_pictures_per_second_per_unit": _decimal(measured)}
+                )
+                return measured, True
+        return self._config.pictures_per_second_per_unit, False
 
     def _ensure_model_started(self, session: ModelSession, state: ModelState) -> ModelState:
         """Start the model unless this session already did (or found it running).
@@ -264,6 +362,14 @@ class RefineScheduler:
     @staticmethod
     def _already(day: str, status: RunStatus, queued: int, skipped: int) -> ScheduleOutcome:
         return ScheduleOutcome(day, f"ALREADY_{status.value}", queued, skipped)
+
+
+def _day_before(day: str) -> str:
+    return (date.fromisoformat(day) - timedelta(days=1)).isoformat()
+
+
+def _decimal(value: float) -> Decimal:
+    return Decimal(str(round(value, 3)))
 
 
 def _refinable_key(item: dict[str, Any]) -> str | None:

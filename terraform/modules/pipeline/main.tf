@@ -43,18 +43,25 @@ locals {
       timeout_seconds      = 300 # queries a whole capture day and queues it
       reserved_concurrency = 1   # one run at a time
       environment = {
-        STATE_TABLE                  = var.storage.state_table_name
-        STATE_TTL_DAYS               = tostring(var.state.ttl_days)
-        CAPTURE_TIME_ZONE            = var.state.capture_time_zone # "yesterday" in the sites' zone
-        REFINE_QUEUE_URL             = var.queues.refine.url
-        MODEL_PROJECT_ARN            = var.model.project_arn
-        MODEL_VERSION_ARN            = var.model.version_arn
-        MODEL_MIN_INFERENCE_UNITS    = tostring(var.model.min_inference_units)
-        MODEL_MAX_INFERENCE_UNITS    = tostring(var.model.max_inference_units)
-        REFINE_DAYS_BACK             = tostring(var.refine.days_back)
-        POWERTOOLS_SERVICE_NAME      = var.function_names["refine_schedule"]
-        POWERTOOLS_METRICS_NAMESPACE = var.operations.metrics_namespace
-        POWERTOOLS_LOG_LEVEL         = var.operations.log_level
+        STATE_TABLE               = var.storage.state_table_name
+        STATE_TTL_DAYS            = tostring(var.state.ttl_days)
+        CAPTURE_TIME_ZONE         = var.state.capture_time_zone # "yesterday" in the sites' zone
+        REFINE_QUEUE_URL          = var.queues.refine.url
+        MODEL_PROJECT_ARN         = var.model.project_arn
+        MODEL_VERSION_ARN         = var.model.version_arn
+        MODEL_MIN_INFERENCE_UNITS = tostring(var.model.min_inference_units)
+        MODEL_MAX_INFERENCE_UNITS = tostring(var.model.max_inference_units)
+        REFINE_DAYS_BACK          = tostring(var.refine.days_back)
+        # The sizing (refine/sizing.py): units, worker concurrency and watchdog per session
+        REFINE_WINDOW_MINUTES               = tostring(var.refine.window_minutes)
+        REFINE_PICTURES_PER_SECOND_PER_UNIT = tostring(var.refine.pictures_per_second_per_unit)
+        REFINE_WORKER_SECONDS_PER_PICTURE   = tostring(var.refine.worker_seconds_per_picture)
+        REKOGNITION_TPS                     = tostring(var.refine.rekognition_tps)
+        MAX_CONCURRENCY                     = tostring(var.refine.maximum_concurrency)
+        MODEL_MAX_RUN_MINUTES               = tostring(var.model.max_run_minutes)
+        POWERTOOLS_SERVICE_NAME             = var.function_names["refine_schedule"]
+        POWERTOOLS_METRICS_NAMESPACE        = var.operations.metrics_namespace
+        POWERTOOLS_LOG_LEVEL                = var.operations.log_level
       }
     }
 

@@ -23,6 +23,8 @@ resource "aws_lambda_event_source_mapping" "refine" {
   batch_size              = var.refine.batch_size
   function_response_types = ["ReportBatchItemFailures"] # failed pictures retry alone
 
+  # The ceiling: model_reconciler sets each session's sized concurrency when it switches
+  # the mapping on (refine/sizing.py).
   scaling_config {
     maximum_concurrency = var.refine.maximum_concurrency
   }
@@ -31,8 +33,8 @@ resource "aws_lambda_event_source_mapping" "refine" {
   enabled = false
 
   lifecycle {
-    # The reconciler owns this attribute at run time; a plan must not switch it back.
-    ignore_changes = [enabled]
+    # The reconciler owns these at run time; a plan must not switch them back.
+    ignore_changes = [enabled, scaling_config]
   }
 }
 

@@ -54,7 +54,7 @@ variable "live" {
 }
 
 variable "refine" {
-  description = "refine_worker and its mapping: worker_memory_mb, worker_timeout_seconds, refine_batch_size, refine_maximum_concurrency, custom_label_names, custom_min_confidence, refine_rekognition_tps; refine_schedule: refine_days_back."
+  description = "refine_worker and its mapping: worker_memory_mb, worker_timeout_seconds, refine_batch_size, refine_maximum_concurrency (the ceiling the sizing stays under), custom_label_names, custom_min_confidence, refine_rekognition_tps; refine_schedule: refine_days_back and the sizing's refine_window_minutes, refine_pictures_per_second_per_unit, refine_worker_seconds_per_picture."
   type = object({
     memory_mb             = number
     timeout_seconds       = number
@@ -64,12 +64,16 @@ variable "refine" {
     custom_min_confidence = number
     days_back             = number
     rekognition_tps       = number
+    # The sizing's inputs
+    window_minutes               = number
+    pictures_per_second_per_unit = number
+    worker_seconds_per_picture   = number
   })
   nullable = false
 }
 
 variable "model" {
-  description = "The Custom Labels model: model_project_arn, model_version_arn, model_min_inference_units, model_max_inference_units, model_max_run_minutes, model_drain_confirm_seconds."
+  description = "The Custom Labels model: model_project_arn, model_version_arn, model_min_inference_units and model_max_inference_units (the floor and ceiling of the sizing's units), model_max_run_minutes (the watchdog's ceiling), model_drain_confirm_seconds."
   type = object({
     project_arn           = string
     version_arn           = string

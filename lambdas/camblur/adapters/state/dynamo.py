@@ -54,6 +54,21 @@ class ItemTable:
         page = self._table.query(**request)
         return page.get("Items", []), page.get("LastEvaluatedKey")
 
+    def count(self, index: str, condition: ConditionBase) -> int:
+        """How many items of `index` match: Select=COUNT, every page (no item is returned)."""
+        request: dict[str, Any] = {
+            "IndexName": index,
+            "KeyConditionExpression": condition,
+            "Select": "COUNT",
+        }
+        total = 0
+        while True:
+            page = self._table.query(**request)
+            total += int(page.get("Count", 0))
+            if not page.get("LastEvaluatedKey"):
+                return total
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def put(self, item: Mapping[str, Any], condition: ConditionBase) -> None:
         with _conflict_on_failed_condition(item):
             self._table.put_item(Item=dict(item), ConditionExpression=condition)

@@ -122,6 +122,10 @@ class BlurStateTable:
             CAPTURE_DAY_INDEX, Key("capture_day").eq(capture_day), cursor, limit
         )
 
+    def count_of_day(self, capture_day: str) -> int:
+        """The day's items in the GSI (what the schedule sizes its session from)."""
+        return self._items.count(CAPTURE_DAY_INDEX, Key("capture_day").eq(capture_day))
+
     def record_refined(
         self, previous: PictureState, boxes: Sequence[Box], attributes: dict[str, Any]
     ) -> None:

@@ -45,6 +45,9 @@ class ModelSession:
     stop_requested_at: datetime | None = None
     stop_reason: str | None = None
     status_message: str = ""
+    # From refine/sizing.py at the session's start; None on sessions opened before sizing.
+    max_concurrency: int | None = None
+    watchdog_minutes: int | None = None
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> ModelSession:
@@ -65,7 +68,13 @@ class ModelSession:
             stop_requested_at=from_iso(item.get("stop_requested_at")),
             stop_reason=item.get("stop_reason"),
             status_message=str(item.get("status_message", "")),
+            max_concurrency=_optional_int(item.get("max_concurrency")),
+            watchdog_minutes=_optional_int(item.get("watchdog_minutes")),
         )
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 class SessionStopping(Exception):  # noqa: N818 - names the situation
@@ -87,12 +96,19 @@ class SessionTable:
         return ModelSession.from_item(item) if item else None
 
     def join_session(
-        self, day: str, session_id: str, now: datetime, min_units: int, max_units: int
+        self,
+        day: str,
+        session_id: str,
+        now: datetime,
+        min_units: int,
+        max_units: int,
+        sizing: Mapping[str, Any] | None = None,
     ) -> ModelSession:
         """Open the session (or join the open one) for `day`, marked as still queueing.
 
         Raises SessionStopping when the model is being stopped: joining then would leave the
-        day's messages with no model.
+        day's messages with no model. `sizing` (max_concurrency, watchdog_minutes) is set with
+        the units by whoever opens the session: a day that joins an open one keeps its sizing.
         """
         try:
             item = self._items.update(
@@ -104,6 +120,7 @@ class SessionTable:
                     "phase": SessionPhase.OPEN.value,
                     "min_units": min_units,
                     "max_units": max_units,
+                    **(sizing or {}),
                 },
                 add={"days": {day}, "enqueuing": {day}},
                 return_item=True,
