@@ -11,13 +11,16 @@ Each event record is made when its S3 operation happens (its sequencer then, as 
 it) and delivered later, in the order the test picks, the way the raw bucket's deployed
 notification delivers it (to the function, or to the live queue and through its mapping).
 The keys lie outside the notification prefix so that no notification of the endpoint's own
-interleaves with the ones the test delivers; the live function handles them all the same.
+interleaves with the ones the test delivers; the live function handles them all the same. At
+the end every version and delete marker under them is removed one by one: moto's batch delete
+(terraform destroy empties the buckets with it) fails on a delete marker.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,8 +38,16 @@ EVENT_TIME = f"{DAY}T10:15:00.000Z"
 
 
 @pytest.fixture(scope="module")
-def env(local_environment: LocalEnvironment) -> LocalEnvironment:
-    return local_environment
+def env(local_environment: LocalEnvironment) -> Iterator[LocalEnvironment]:
+    yield local_environment
+    s3 = local_environment.clients.s3
+    for bucket in (
+        local_environment.deployment.raw_bucket,
+        local_environment.deployment.blurred_bucket,
+    ):
+        listing = s3.list_object_versions(Bucket=bucket, Prefix=PREFIX)
+        for entry in (*listing.get("Versions", []), *listing.get("DeleteMarkers", [])):
+            s3.delete_object(Bucket=bucket, Key=entry["Key"], VersionId=entry["VersionId"])
 
 
 def _sequencer() -> str:
