@@ -7,6 +7,7 @@
 #   Scheduler rate  --> model_reconciler (starts/stops the mapping and the model)
 
 data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
 
 locals {
   name_prefix = "${var.project}-${var.environment}"
@@ -20,8 +21,11 @@ locals {
     raw_bucket     = "${local.name_prefix}-raw-${local.account_id}"
     blurred_bucket = "${local.name_prefix}-blurred-${local.account_id}"
     artifacts      = "${local.name_prefix}-artifacts-${local.account_id}"
+    audit_bucket   = "${local.name_prefix}-audit-${local.account_id}"
     state_table    = "${local.name_prefix}-state"
     kms_alias      = "alias/${local.name_prefix}"
+    raw_kms_alias  = "alias/${local.name_prefix}-raw"
+    raw_read_trail = "${local.name_prefix}-raw-reads"
     functions      = local.function_names
     roles          = local.function_names
     # Lambda writes to /aws/lambda/<function name>; modules/pipeline makes the groups.
@@ -34,7 +38,19 @@ locals {
     dashboard      = local.name_prefix
     schedule_group = local.name_prefix
     scheduler_role = "${local.name_prefix}-scheduler"
+    access_policies = {
+      camera_uploader = "${local.name_prefix}-camera-uploader"
+      blurred_reader  = "${local.name_prefix}-blurred-reader"
+    }
   }
+
+  # The roles' ARNs, from their names: storage's bucket and key policies name them, and storage
+  # comes before modules/rekognition_iam (which needs the buckets' and keys' ARNs). Built here
+  # rather than read from the roles, so that the order stays storage -> IAM and no policy
+  # resource has to move out of storage. The policies match them with aws:PrincipalArn
+  # conditions, which (unlike a Principal element) need no role to exist yet and keep matching a
+  # role that is recreated. The integration test compares them with the deployed roles.
+  role_arns = { for key, name in local.names.roles : key => "arn:${data.aws_partition.current.partition}:iam::${local.account_id}:role/${name}" }
 
   tags = merge(var.tags, {
     Project     = var.project
@@ -50,8 +66,11 @@ module "storage" {
     raw_bucket       = local.names.raw_bucket
     blurred_bucket   = local.names.blurred_bucket
     artifacts_bucket = local.names.artifacts
+    audit_bucket     = local.names.audit_bucket
     state_table      = local.names.state_table
     kms_alias        = local.names.kms_alias
+    raw_kms_alias    = local.names.raw_kms_alias
+    raw_read_trail   = local.names.raw_read_trail
     log_group_prefix = "/aws/lambda/${local.name_prefix}-"
   }
   settings = {
@@ -60,6 +79,14 @@ module "storage" {
     kms_deletion_window_days = var.kms_deletion_window_days
     force_destroy            = var.force_destroy
     deletion_protection      = var.deletion_protection
+    raw_read_audit           = var.raw_read_audit
+    audit_retention_days     = var.log_retention_days
+  }
+  access = {
+    # The functions that read raw pictures (Rekognition reads them with these roles too).
+    raw_reader_arns            = [local.role_arns["live_blur"], local.role_arns["refine_worker"]]
+    blurred_writer_arns        = [local.role_arns["live_blur"], local.role_arns["refine_worker"]]
+    break_glass_principal_arns = var.raw_break_glass_principal_arns
   }
   tags = local.tags
 }
@@ -86,9 +113,12 @@ module "rekognition_iam" {
     state_table_arn       = module.storage.state_table_arn
     capture_day_index_arn = module.storage.capture_day_index_arn
     kms_key_arn           = module.storage.kms_key_arn
+    raw_kms_key_arn       = module.storage.raw_kms_key_arn
     live_dlq_arn          = module.queues.live_dlq.arn
     refine_queue_arn      = module.queues.refine.arn
   }
+  access_policy_names = local.names.access_policies
+  raw_upload_prefix   = var.raw_notification_filter.prefix
   model = {
     project_arn = var.model_project_arn
     version_arn = var.model_version_arn

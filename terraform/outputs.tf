@@ -14,8 +14,36 @@ output "state_table" {
 }
 
 output "kms_key_arn" {
-  description = "Key that encrypts pictures, state, logs and Lambda environments."
+  description = "Main key: blurred pictures, state, logs, Lambda environments and the audit trail."
   value       = module.storage.kms_key_arn
+}
+
+output "raw_kms_key_arn" {
+  description = "The raw bucket's own key: decrypted only through S3, by the pipeline's readers and the break-glass principals."
+  value       = module.storage.raw_kms_key_arn
+}
+
+output "camera_uploader_policy" {
+  description = "Managed policy (arn, name, document) for cameras: PutObject under the raw prefix and the raw key's GenerateDataKey; no read."
+  value       = module.rekognition_iam.access_policies["camera_uploader"]
+}
+
+output "blurred_reader_policy" {
+  description = "Managed policy (arn, name, document) for the application: GetObject and ListBucket on the blurred bucket, Decrypt with the main key through S3."
+  value       = module.rekognition_iam.access_policies["blurred_reader"]
+}
+
+output "bucket_policies" {
+  description = "The raw and blurred buckets' policies (JSON): who may read raw pictures, who may publish."
+  value = {
+    raw     = module.storage.raw_bucket_policy
+    blurred = module.storage.blurred_bucket_policy
+  }
+}
+
+output "raw_read_trail" {
+  description = "The CloudTrail trail of raw-picture reads (arn, bucket of its log files); null when raw_read_audit is off."
+  value       = module.storage.raw_read_trail
 }
 
 output "function_names" {

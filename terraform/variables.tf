@@ -78,6 +78,25 @@ variable "raw_retention_days" {
   }
 }
 
+variable "raw_break_glass_principal_arns" {
+  description = "IAM principals (role or user ARNs; * wildcards allowed) that may read raw pictures besides the pipeline's roles, for an incident: the raw bucket's policy denies reads to everyone else, and the raw key decrypts for no one else. Empty: nobody but the pipeline. Every read is in the raw-read trail (raw_read_audit)."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for arn in var.raw_break_glass_principal_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/.+$", arn))])
+    error_message = "raw_break_glass_principal_arns must be IAM role or user ARNs (arn:aws:iam::<12-digit account>:role/<name> or :user/<name>)."
+  }
+}
+
+variable "raw_read_audit" {
+  description = "Log every read of a raw picture (CloudTrail data events of the raw bucket's objects, read-only) to an audit bucket of the stack, kept log_retention_days. About $0.10 per 100,000 reads (a few reads a picture)."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
 variable "artifact_retention_days" {
   description = "Lambda zips a newer build replaced are removed from the artifacts bucket this many days later (a rollback window)."
   type        = number

@@ -6,6 +6,10 @@ but holds no picture. Running the same erasure again finds nothing and records t
 
 A time range selects pictures by their capture time (the state item's `captured_at`, or the
 raw object's LastModified when no item is left); every version of a selected picture goes.
+
+A camera's pictures are found in the state index and in both buckets, by the camera-id rule
+(camblur.events.camera_id): `cameras/cam-1/x.jpg`, `cameras//cam-1/x.jpg` and
+`cameras/./cam-1/x.jpg` are all cam-1's, also once their item has expired.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from boto3.dynamodb.conditions import Key
 
 from camblur.adapters.state import picture_pk
 from camblur.adapters.storage import PictureStore, blurred_key_for
+from camblur.events import UNKNOWN_CAMERA, camera_id
 from camblur_cli.deployment import Deployment
 from camblur_cli.listing import object_versions, query_all
 
@@ -93,15 +98,15 @@ class Eraser:
         else:
             for item in self._camera_items(scope):
                 erasure.raw_keys.add(item["raw_key"])
-            prefix = f"{self._deployment.raw_key_prefix}{scope.camera}/"
-            for entry in self._versions(self._deployment.raw_bucket, prefix):
-                if scope.covers(entry.get("LastModified")):
-                    erasure.raw_keys.add(entry["Key"])
-            erasure.blurred_keys.update(
-                entry["Key"]
-                for entry in self._versions(self._deployment.blurred_bucket, prefix)
-                if scope.covers(entry.get("LastModified"))
-            )
+            for bucket, keys in (
+                (self._deployment.raw_bucket, erasure.raw_keys),
+                (self._deployment.blurred_bucket, erasure.blurred_keys),
+            ):
+                keys.update(
+                    entry["Key"]
+                    for entry in self._camera_versions(bucket, scope.camera)
+                    if scope.covers(entry.get("LastModified"))
+                )
         published = {blurred_key_for(key) for key in erasure.raw_keys}
         # Blurred copies whose raw picture and item are gone already count as pictures too.
         erasure.counts["pictures"] = len(erasure.raw_keys) + len(erasure.blurred_keys - published)
@@ -154,6 +159,35 @@ class Eraser:
 
     def _versions(self, bucket: str, prefix: str) -> Iterator[dict[str, Any]]:
         return (entry for _, entry in object_versions(self._s3, bucket, prefix))
+
+    def _camera_versions(self, bucket: str, camera: str) -> Iterator[dict[str, Any]]:
+        """Every version and delete marker of every key whose camera id is `camera`."""
+        root = self._deployment.raw_key_prefix
+        for prefix in self._camera_prefixes(bucket, camera):
+            for entry in self._versions(bucket, prefix):
+                if camera_id(entry["Key"], root) == camera:
+                    yield entry
+
+    def _camera_prefixes(self, bucket: str, camera: str) -> Iterator[str]:
+        """The folders that can hold `camera`'s keys: `<root>[(/|./)...]<camera>/`, walked one
+        level at a time (empty and `.` segments are skipped by the camera-id rule), so that
+        other cameras' pictures are never listed. Keys of camera `unknown` have no such folder:
+        the whole root is listed for them."""
+        root = self._deployment.raw_key_prefix
+        if camera == UNKNOWN_CAMERA:
+            yield root
+            return
+        pending = [root]
+        while pending:
+            level = pending.pop()
+            paginator = self._s3.get_paginator("list_object_versions")
+            for page in paginator.paginate(Bucket=bucket, Prefix=level, Delimiter="/"):
+                for common in page.get("CommonPrefixes", []):
+                    segment = common["Prefix"][len(level) :].removesuffix("/")
+                    if segment in ("", "."):
+                        pending.append(common["Prefix"])
+                    elif segment == camera:
+                        yield common["Prefix"]
 
 
 def _iso(moment: datetime | None) -> str:

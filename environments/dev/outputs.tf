@@ -22,3 +22,18 @@ output "queue_names" {
   description = "Every queue of the stack by role (camblur status reads their depths)."
   value       = module.camblur.queue_names
 }
+
+output "camera_uploader_policy" {
+  description = "Attach to your cameras' IAM users or roles: upload raw pictures, read nothing (arn, name, document)."
+  value       = module.camblur.camera_uploader_policy
+}
+
+output "blurred_reader_policy" {
+  description = "Attach to your application's IAM role: read the current blurred pictures (arn, name, document)."
+  value       = module.camblur.blurred_reader_policy
+}
+
+output "raw_read_trail" {
+  description = "The CloudTrail trail of raw-picture reads (arn, bucket of its log files), or null."
+  value       = module.camblur.raw_read_trail
+}

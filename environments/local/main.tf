@@ -16,6 +16,7 @@ provider "aws" {
 
   # One entry per service the stack uses.
   endpoints {
+    cloudtrail = var.aws_endpoint_url
     cloudwatch = var.aws_endpoint_url
     dynamodb   = var.aws_endpoint_url
     iam        = var.aws_endpoint_url
@@ -53,4 +54,8 @@ module "camblur" {
   kms_deletion_window_days = 7
   log_retention_days       = 7
   log_level                = "DEBUG"
+
+  # As in prod: the raw-read trail and its bucket apply to the embedded endpoint too (moto
+  # records the trail; it logs nothing), so the tests deploy what prod deploys.
+  raw_read_audit = true
 }

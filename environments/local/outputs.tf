@@ -47,3 +47,28 @@ output "queue_names" {
   description = "Every queue of the stack by role (camblur status reads their depths)."
   value       = module.camblur.queue_names
 }
+
+output "raw_kms_key_arn" {
+  description = "The raw bucket's own key."
+  value       = module.camblur.raw_kms_key_arn
+}
+
+output "bucket_policies" {
+  description = "The raw and blurred buckets' policies (JSON)."
+  value       = module.camblur.bucket_policies
+}
+
+output "camera_uploader_policy" {
+  description = "Managed policy for cameras (arn, name, document)."
+  value       = module.camblur.camera_uploader_policy
+}
+
+output "blurred_reader_policy" {
+  description = "Managed policy for the application (arn, name, document)."
+  value       = module.camblur.blurred_reader_policy
+}
+
+output "raw_read_trail" {
+  description = "The trail of raw-picture reads (arn, bucket), or null."
+  value       = module.camblur.raw_read_trail
+}

@@ -28,4 +28,9 @@ module "camblur" {
   log_retention_days       = 731
   log_level                = "INFO"
   raw_retention_days       = 3
+
+  # Every read of a raw picture is logged (CloudTrail data events); nobody but the pipeline
+  # reads them unless named here for an incident (terraform.tfvars).
+  raw_read_audit                 = true
+  raw_break_glass_principal_arns = var.raw_break_glass_principal_arns
 }

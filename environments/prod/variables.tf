@@ -60,3 +60,9 @@ variable "tags" {
   type        = map(string)
   default     = null
 }
+
+variable "raw_break_glass_principal_arns" {
+  description = "IAM principals that may read raw pictures in an incident besides the pipeline (stack default: none)."
+  type        = list(string)
+  default     = null
+}

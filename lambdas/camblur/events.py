@@ -45,17 +45,24 @@ class ObjectEvent:
         return sequence_order(self.sequencer)
 
     def camera_id(self, key_prefix: str = "") -> str:
-        """Cameras upload under `[<key prefix>]<camera id>/...`.
+        return camera_id(self.key, key_prefix)
 
-        The camera id is the first path segment after the prefix that is neither empty nor
-        `.`/`..` (so `//cam-1/x.jpg` and `/cam-1/x.jpg` are cam-1's); a key without such a
-        segment followed by a file name belongs to camera `unknown`.
-        """
-        relative = self.key.removeprefix(key_prefix)
-        segments = [part for part in relative.split("/") if part not in ("", ".")]
-        if len(segments) < 2 or segments[0] == "..":
-            return "unknown"
-        return segments[0]
+
+UNKNOWN_CAMERA = "unknown"
+
+
+def camera_id(key: str, key_prefix: str = "") -> str:
+    """Cameras upload under `[<key prefix>]<camera id>/...`.
+
+    The camera id is the first path segment after the prefix that is neither empty nor
+    `.`/`..` (so `//cam-1/x.jpg` and `/cam-1/x.jpg` are cam-1's); a key without such a
+    segment followed by a file name belongs to camera `unknown`.
+    """
+    relative = key.removeprefix(key_prefix)
+    segments = [part for part in relative.split("/") if part not in ("", ".")]
+    if len(segments) < 2 or segments[0] == "..":
+        return UNKNOWN_CAMERA
+    return segments[0]
 
 
 def object_events(event: dict[str, Any]) -> list[ObjectEvent]:

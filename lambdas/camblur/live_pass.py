@@ -9,12 +9,16 @@ that Lambda retries and, in the end, the failure destination keeps the event.
 Order: S3 delivers events at least once and in any order. State and output follow the newest
 event of a key (S3's sequencer); an older event changes nothing, and a version that is no
 longer the one S3 serves (replaced or deleted) is never published.
+
+Restore: removing a delete marker makes S3 serve an older version again. The blurred bucket
+follows what S3 serves, so that version goes through the whole pass (detection, blur) as if
+uploaded again; an erased picture (no item left) is never restored.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,7 +31,12 @@ from camblur.adapters.state import (
     Status,
     expires_at,
 )
-from camblur.adapters.storage import PictureStore, RawPictureMissing, blurred_key_for
+from camblur.adapters.storage import (
+    PictureStore,
+    RawPictureMissing,
+    StoredVersion,
+    blurred_key_for,
+)
 from camblur.blur_pipeline import BlurPipeline, RawVersion, VersionNotCurrent
 from camblur.config import LiveConfig
 from camblur.core.errors import PictureRejected
@@ -75,9 +84,10 @@ class LivePass:
             )
             return outcome
 
-    def _process(self, upload: ObjectEvent) -> Outcome:
+    def _process(self, upload: ObjectEvent, restored: bool = False) -> Outcome:
         state = self._state.get(upload.key)
-        done = _done_status(state, upload, LIVE_DONE)
+        # A restored version may be the very one the item says DELETED: it is served again.
+        done = _done_status(state, upload, LIVE_DONE - {Status.DELETED} if restored else LIVE_DONE)
         if done is not None:
             # At-least-once delivery: the same version again costs nothing and changes nothing.
             metrics.add_metric(name="DuplicateEvents", unit=MetricUnit.Count, value=1)
@@ -163,7 +173,10 @@ class LivePass:
     def _remove(self, removal: ObjectEvent) -> Outcome:
         """A raw version or the key was removed: take the blurred copy down if it showed it."""
         state = self._state.get(removal.key)
-        current = self._store.current_version(removal.bucket, removal.key)
+        served = self._store.current(removal.bucket, removal.key)
+        if served is not None and state is not None and state.status is Status.DELETED:
+            return self._restore(removal, served)
+        current = served.version_id if served else None
         if current is not None and (state is None or current == state.raw_version_id):
             # A version nobody sees was removed; the published picture's raw is still served.
             return Outcome(removal.key, "NONCURRENT_VERSION_REMOVED")
@@ -182,6 +195,20 @@ class LivePass:
         metrics.add_metric(name="PicturesDeleted", unit=MetricUnit.Count, value=1)
         logger.info("raw picture removed; blurred copy deleted", blurred_versions=removed)
         return Outcome(removal.key, Status.DELETED.value if state else "REMOVED_UNRECORDED")
+
+    def _restore(self, removal: ObjectEvent, served: StoredVersion) -> Outcome:
+        """The key was deleted and S3 serves a version again (its delete marker removed): that
+        version is published like a new upload, ordered by this removal's event."""
+        metrics.add_metric(name="PicturesRestored", unit=MetricUnit.Count, value=1)
+        logger.info("deleted picture restored; processing it again", version=served.version_id)
+        restored = replace(
+            removal,
+            version_id=served.version_id,
+            size=served.size,
+            event_time=served.last_modified,  # its capture time, as when it was uploaded
+            removed=False,
+        )
+        return self._process(restored, restored=True)
 
     def _base_item(self, upload: ObjectEvent) -> dict[str, Any]:
         now = self._clock()

@@ -33,9 +33,12 @@ variables {
     state_table_arn       = "arn:aws:dynamodb:eu-west-1:123456789012:table/t-state"
     capture_day_index_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/t-state/index/by_capture_day"
     kms_key_arn           = "arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-0000-0000-000000000000"
+    raw_kms_key_arn       = "arn:aws:kms:eu-west-1:123456789012:key/11111111-1111-1111-1111-111111111111"
     live_dlq_arn          = "arn:aws:sqs:eu-west-1:123456789012:t-live-dlq"
     refine_queue_arn      = "arn:aws:sqs:eu-west-1:123456789012:t-refine"
   }
+  access_policy_names = { camera_uploader = "t-camera-uploader", blurred_reader = "t-blurred-reader" }
+  raw_upload_prefix   = "cameras/"
   model = {
     project_arn = "arn:aws:rekognition:eu-west-1:123456789012:project/people/1700000000000"
     version_arn = "arn:aws:rekognition:eu-west-1:123456789012:project/people/version/people.v1/1700000000001"

@@ -23,8 +23,11 @@ variables {
     raw_bucket       = "t-raw"
     blurred_bucket   = "t-blurred"
     artifacts_bucket = "t-artifacts"
+    audit_bucket     = "t-audit"
     state_table      = "t-state"
     kms_alias        = "alias/t"
+    raw_kms_alias    = "alias/t-raw"
+    raw_read_trail   = "t-raw-reads"
     log_group_prefix = "/aws/lambda/t-"
   }
   settings = {
@@ -33,6 +36,13 @@ variables {
     kms_deletion_window_days = 30
     force_destroy            = false
     deletion_protection      = true
+    raw_read_audit           = true
+    audit_retention_days     = 365
+  }
+  access = {
+    raw_reader_arns            = ["arn:aws:iam::123456789012:role/t-live-blur", "arn:aws:iam::123456789012:role/t-refine-worker"]
+    blurred_writer_arns        = ["arn:aws:iam::123456789012:role/t-live-blur", "arn:aws:iam::123456789012:role/t-refine-worker"]
+    break_glass_principal_arns = []
   }
 }
 
@@ -63,7 +73,7 @@ run "buckets_and_table_are_protected" {
   assert {
     condition = alltrue([for policy in values(aws_s3_bucket_policy.this) :
     jsondecode(policy.policy).Statement[0].Effect == "Deny" && jsondecode(policy.policy).Statement[0].Condition.Bool["aws:SecureTransport"] == "false"])
-    error_message = "Both buckets refuse requests without TLS."
+    error_message = "Every bucket refuses requests without TLS."
   }
 
   assert {
@@ -125,9 +135,11 @@ run "bad_bucket_name_is_refused" {
       raw_bucket       = "Camblur_Raw"
       blurred_bucket   = "t-blurred"
       artifacts_bucket = "t-artifacts"
-      artifacts_bucket = "t-artifacts"
+      audit_bucket     = "t-audit"
       state_table      = "t-state"
       kms_alias        = "alias/t"
+      raw_kms_alias    = "alias/t-raw"
+      raw_read_trail   = "t-raw-reads"
       log_group_prefix = "/aws/lambda/t-"
     }
   }

@@ -3,8 +3,10 @@
 Given the embedded endpoint (moto server) and the Lambda zip,
 when environments/local is applied by its real Terraform (the session's one deployment,
 tests/integration/conftest.py),
-then the buckets are private, KMS-encrypted and TLS-only, the raw bucket's events reach live_blur
-through the live queue with the configured filter, the refine mapping reports batch item failures and is off, the
+then the buckets are private, KMS-encrypted and TLS-only, raw pictures are readable only by the
+deployed pipeline roles (bucket policy, own key) and their reads are audited, the raw bucket's
+events reach live_blur through the live queue with the configured filter, the refine mapping
+reports batch item failures and is off, the
 roles are scoped, a second plan is empty, and (at the end of the session) everything can be
 destroyed.
 
@@ -51,6 +53,7 @@ def test_local_environment_deploys_secured_and_converges(
     record_property("init_plan_apply_seconds", round(deployment_seconds, 1))
 
     buckets_are_private_encrypted_and_tls_only(endpoint, stack)
+    raw_pictures_are_confined_to_the_pipeline_roles(endpoint, stack)
     raw_bucket_triggers_live_blur_with_filter(endpoint, stack)
     refine_mapping_reports_item_failures_and_is_off(endpoint, stack)
     roles_are_scoped(endpoint, stack)
@@ -67,8 +70,13 @@ def test_local_environment_deploys_secured_and_converges(
 
 def buckets_are_private_encrypted_and_tls_only(endpoint: str, stack: dict[str, Any]) -> None:
     s3 = aws(endpoint, "s3")
-    key_arn = output(stack, "kms_key_arn")
-    for bucket in (output(stack, "raw_bucket"), output(stack, "blurred_bucket")):
+    # The raw bucket has a key of its own; the blurred one shares the stack's main key.
+    keys = {
+        output(stack, "raw_bucket"): output(stack, "raw_kms_key_arn"),
+        output(stack, "blurred_bucket"): output(stack, "kms_key_arn"),
+    }
+    assert len(set(keys.values())) == 2
+    for bucket, key_arn in keys.items():
         rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"][
             "Rules"
         ][0]
@@ -95,6 +103,57 @@ def buckets_are_private_encrypted_and_tls_only(endpoint: str, stack: dict[str, A
     assert raw_rules[0]["Expiration"]["Days"] == 2
     assert raw_rules[0]["NoncurrentVersionExpiration"]["NoncurrentDays"] == 1
     assert raw_rules[0]["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] == 1
+
+
+def raw_pictures_are_confined_to_the_pipeline_roles(endpoint: str, stack: dict[str, Any]) -> None:
+    """The ARNs the stack builds from role names are the deployed roles' (moto evaluates no
+    policy: what they allow is checked in terraform/tests/access.tftest.hcl)."""
+    iam = aws(endpoint, "iam")
+    roles = output(stack, "role_names")
+    readers = {
+        iam.get_role(RoleName=roles[f])["Role"]["Arn"] for f in ("live_blur", "refine_worker")
+    }
+    for bucket, sid in (
+        ("raw_bucket", "OnlyPipelineReadsRawPictures"),
+        ("blurred_bucket", "OnlyPipelineWritesBlurredPictures"),
+    ):
+        policy = json.loads(
+            aws(endpoint, "s3").get_bucket_policy(Bucket=output(stack, bucket))["Policy"]
+        )
+        [statement] = [s for s in policy["Statement"] if s.get("Sid") == sid]
+        assert statement["Effect"] == "Deny" and statement["Principal"] == "*"
+        assert set(_as_list(statement["Condition"]["ArnNotLike"]["aws:PrincipalArn"])) == readers
+
+    key = aws(endpoint, "kms").get_key_policy(
+        KeyId=output(stack, "raw_kms_key_arn"), PolicyName="default"
+    )
+    statements = {s["Sid"]: s for s in json.loads(key["Policy"])["Statement"]}
+    decrypt = statements["ReadersDecryptThroughS3"]
+    assert set(_as_list(decrypt["Condition"]["ArnLike"]["aws:PrincipalArn"])) == readers
+    assert decrypt["Condition"]["StringEquals"]["kms:ViaService"] == f"s3.{REGION}.amazonaws.com"
+
+    uploader = json.loads(output(stack, "camera_uploader_policy")["document"])
+    attached = iam.get_policy(PolicyArn=output(stack, "camera_uploader_policy")["arn"])["Policy"]
+    assert attached["PolicyName"] == output(stack, "camera_uploader_policy")["name"]
+    assert {a for s in uploader["Statement"] for a in _as_list(s["Action"])} == {
+        "s3:PutObject",
+        "kms:GenerateDataKey",
+    }
+
+    trail = output(stack, "raw_read_trail")  # environments/local turns it on, as prod does
+    cloudtrail = aws(endpoint, "cloudtrail")
+    [selector] = cloudtrail.get_event_selectors(TrailName=trail["arn"])["AdvancedEventSelectors"]
+    fields = {
+        f["Field"]: f.get("Equals") or f.get("StartsWith") for f in selector["FieldSelectors"]
+    }
+    raw_arn = f"arn:aws:s3:::{output(stack, 'raw_bucket')}/"
+    assert fields == {
+        "eventCategory": ["Data"],
+        "resources.type": ["AWS::S3::Object"],
+        "resources.ARN": [raw_arn],
+        "readOnly": ["true"],
+    }
+    assert cloudtrail.get_trail_status(Name=trail["arn"])["IsLogging"]
 
 
 def raw_bucket_triggers_live_blur_with_filter(endpoint: str, stack: dict[str, Any]) -> None:

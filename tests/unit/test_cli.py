@@ -15,6 +15,7 @@ import boto3
 import pytest
 from typer.testing import CliRunner
 
+from camblur.adapters.state import picture_pk
 from camblur_cli.main import app
 from tests.support.aws import Stack, s3_put_event
 from tests.support.live import PERSON, Live, labels_response, live_env_fixture
@@ -151,6 +152,27 @@ def test_erasing_one_picture_leaves_the_rest(live_env: Live, outputs: Path) -> N
     stack = live_env.stack
     assert objects(stack, stack.raw_bucket) == {f"cam-1/{DAY}/b.jpg"}
     assert objects(stack, stack.blurred_bucket) == {f"cam-1/{DAY}/b.jpg"}
+
+
+def test_erasing_a_camera_finds_its_odd_paths_after_their_items_expired(
+    live_env: Live, outputs: Path
+) -> None:
+    # Given cam-1 pictures under odd paths (the camera-id rule makes them all cam-1's), one of
+    # cam-10 and one whose camera is unknown, published, and their items expired (TTL)
+    mine = ["cam-1/a.jpg", "//cam-1/b.jpg", "/cam-1/c.jpg", "./cam-1/d.jpg", "cam-1//e.jpg"]
+    others = ["cam-10/f.jpg", "../cam-1/g.jpg"]
+    for hour, key in enumerate(mine + others):
+        publish(live_env, key, hour)
+    stack = live_env.stack
+    table = stack.dynamodb.Table(stack.state_table)
+    for key in mine + others:
+        table.delete_item(Key={"pk": picture_pk(key), "sk": "STATE"})
+    # When cam-1 is erased
+    result = camblur(outputs, "erase", "--camera", "cam-1", "--yes")
+    # Then every cam-1 key is gone from both buckets, every version, and the others stay
+    assert "erased 5 picture(s): 5 raw version(s), 5 blurred version(s)" in result.output
+    assert objects(stack, stack.raw_bucket) == set(others)
+    assert objects(stack, stack.blurred_bucket) == set(others)
 
 
 def test_erase_refuses_an_ambiguous_scope(outputs: Path) -> None:

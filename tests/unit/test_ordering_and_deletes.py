@@ -275,3 +275,50 @@ def test_a_hand_made_event_without_a_sequencer_never_replaces_a_newer_item(
     # Then the item still describes v2, published and refinable (not SUPERSEDED)
     state = live_env.state(KEY)
     assert (state["raw_version_id"], state["status"]) == (v2, "LIVE_BLURRED")
+
+
+def test_a_restored_picture_is_published_again_through_the_whole_pass(live_env: Live) -> None:
+    # Given a picture published, then deleted (a delete marker) and taken down
+    original = picture(5)
+    created = upload(live_env, original, FIRST)
+    live_env.expect_detection(labels_response(PERSON))
+    live_env.invoke(created)
+    raw = live_env.stack.raw_bucket
+    marker = live_env.stack.s3.delete_object(Bucket=raw, Key=KEY)["VersionId"]
+    live_env.invoke(s3_removed_event(raw, KEY, marker, SECOND))
+    assert blurred_versions(live_env) == 0
+    # When the owner restores it (deletes the delete marker: S3 serves v1 again)
+    live_env.stack.s3.delete_object(Bucket=raw, Key=KEY, VersionId=marker)
+    live_env.expect_detection(labels_response(PERSON))
+    result = live_env.invoke(s3_removed_event(raw, KEY, marker, THIRD, delete_marker=False))
+    # Then v1 is detected and blurred again, published, and the item describes it
+    assert result["processed"][0]["status"] == "LIVE_BLURRED"
+    state = live_env.state(KEY)
+    assert (state["status"], state["raw_version_id"]) == ("LIVE_BLURRED", version_id(created))
+    output = live_env.blurred(KEY)
+    assert output is not None
+    before, after = decode(original), decode(output)
+    assert np.abs(before[40:150, 100:190] - after[40:150, 100:190]).mean() > 5
+
+
+def test_an_erased_picture_is_never_restored(live_env: Live) -> None:
+    # Given a picture published, deleted, and its item erased (camblur erase removes it first)
+    created = upload(live_env, picture(6), FIRST)
+    live_env.expect_detection(labels_response(PERSON))
+    live_env.invoke(created)
+    raw = live_env.stack.raw_bucket
+    marker = live_env.stack.s3.delete_object(Bucket=raw, Key=KEY)["VersionId"]
+    live_env.invoke(s3_removed_event(raw, KEY, marker, SECOND))
+    live_env.stack.dynamodb.Table(live_env.stack.state_table).delete_item(
+        Key={"pk": picture_pk(KEY), "sk": "STATE"}
+    )
+    # When the delete marker is removed while the erasure still works through the versions
+    live_env.stack.s3.delete_object(Bucket=raw, Key=KEY, VersionId=marker)
+    live_env.invoke(s3_removed_event(raw, KEY, marker, THIRD, delete_marker=False))
+    # Then nothing is published and no item is created again
+    assert live_env.blurred(KEY) is None
+    assert live_env.state(KEY) is None
+
+
+def version_id(event: dict) -> str:
+    return str(event["Records"][0]["s3"]["object"]["versionId"])

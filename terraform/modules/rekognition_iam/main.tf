@@ -59,6 +59,14 @@ locals {
     Action   = ["s3:GetObject", "s3:GetObjectVersion"] # GetObject also covers HeadObject
     Resource = "${var.resources.raw_bucket_arn}/*"
   }
+  decrypt_raw = {
+    # The raw bucket has its own key; its key policy lets these roles decrypt through S3 only.
+    Sid       = "DecryptRawPictures"
+    Effect    = "Allow"
+    Action    = "kms:Decrypt"
+    Resource  = var.resources.raw_kms_key_arn
+    Condition = { StringEquals = { "kms:ViaService" = "s3.${data.aws_region.current.name}.amazonaws.com" } }
+  }
   tell_missing_raw = {
     # Without ListBucket, S3 answers 403 for a missing key; with it, 404 (state RAW_MISSING).
     Sid      = "TellMissingRawPictures"
@@ -86,6 +94,7 @@ locals {
           Resource = "*"
         },
         local.read_raw,
+        local.decrypt_raw,
         local.tell_missing_raw,
         local.write_blurred,
         {
@@ -167,6 +176,7 @@ locals {
           Resource = var.model.version_arn
         },
         local.read_raw,
+        local.decrypt_raw,
         local.tell_missing_raw,
         local.write_blurred,
         {

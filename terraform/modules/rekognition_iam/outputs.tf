@@ -12,3 +12,14 @@ output "policies" {
   description = "Inline policy document (JSON) per function; for review and tests."
   value       = { for function, policy in aws_iam_role_policy.this : function => policy.policy }
 }
+
+output "access_policies" {
+  description = "The managed policies for cameras (camera_uploader) and the application (blurred_reader): arn, name and document (JSON) each."
+  value = {
+    for name, policy in aws_iam_policy.access : name => {
+      arn      = policy.arn
+      name     = policy.name
+      document = policy.policy
+    }
+  }
+}

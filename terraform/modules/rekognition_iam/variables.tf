@@ -16,17 +16,33 @@ variable "log_group_names" {
 }
 
 variable "resources" {
-  description = "ARNs of what the functions use: both buckets, the state table and its by_capture_day index, the key, the live DLQ and the refine queue (modules/storage and modules/queues)."
+  description = "ARNs of what the functions use: both buckets, the state table and its by_capture_day index, the main key and the raw bucket's key, the live DLQ and the refine queue (modules/storage and modules/queues)."
   type = object({
     raw_bucket_arn        = string
     blurred_bucket_arn    = string
     state_table_arn       = string
     capture_day_index_arn = string
     kms_key_arn           = string
+    raw_kms_key_arn       = string
     live_dlq_arn          = string
     refine_queue_arn      = string
   })
   nullable = false
+}
+
+variable "access_policy_names" {
+  description = "Names of the two managed policies for who is not the pipeline: camera_uploader, blurred_reader."
+  type = object({
+    camera_uploader = string
+    blurred_reader  = string
+  })
+  nullable = false
+}
+
+variable "raw_upload_prefix" {
+  description = "Where cameras upload: the live trigger's key prefix (raw_notification_filter.prefix; \"\" for the whole bucket)."
+  type        = string
+  nullable    = false
 }
 
 variable "model" {

@@ -1,6 +1,26 @@
 output "kms_key_arn" {
-  description = "ARN of the customer-managed key that encrypts buckets, table, logs and Lambda environments."
+  description = "ARN of the main key: blurred and artifacts buckets, table, logs, Lambda environments, audit trail."
   value       = aws_kms_key.this.arn
+}
+
+output "raw_kms_key_arn" {
+  description = "ARN of the raw bucket's own key (decrypted only through S3 by the raw readers)."
+  value       = aws_kms_key.raw.arn
+}
+
+output "raw_bucket_policy" {
+  description = "The raw bucket's policy (JSON), for review and tests."
+  value       = aws_s3_bucket_policy.this["raw"].policy
+}
+
+output "blurred_bucket_policy" {
+  description = "The blurred bucket's policy (JSON), for review and tests."
+  value       = aws_s3_bucket_policy.this["blurred"].policy
+}
+
+output "raw_read_trail" {
+  description = "The trail of raw-picture reads (arn, bucket of its log files), or null when raw_read_audit is off."
+  value       = var.settings.raw_read_audit ? { arn = aws_cloudtrail.raw_reads[0].arn, bucket = aws_s3_bucket.this["audit"].bucket } : null
 }
 
 output "raw_bucket_name" {
