@@ -71,6 +71,7 @@ module "queues" {
   refine = {
     consumer_timeout_seconds = var.worker_timeout_seconds
     max_receive_count        = var.refine_max_receive_count
+    retention_days           = var.refine_queue_retention_days
   }
   tags = local.tags
 }
@@ -131,6 +132,8 @@ module "pipeline" {
     custom_min_confidence = var.custom_min_confidence
     days_back             = var.refine_days_back
     rekognition_tps       = var.refine_rekognition_tps
+    max_receive_count     = var.refine_max_receive_count
+    queue_retention_days  = var.refine_queue_retention_days
   }
   model = {
     project_arn           = var.model_project_arn

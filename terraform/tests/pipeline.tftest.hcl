@@ -59,6 +59,8 @@ variables {
     custom_min_confidence = 50
     days_back             = 1
     rekognition_tps       = 50
+    max_receive_count     = 3
+    queue_retention_days  = 4
   }
   model = {
     project_arn           = "arn:aws:rekognition:eu-west-1:123456789012:project/people/1700000000000"

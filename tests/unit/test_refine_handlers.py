@@ -134,6 +134,8 @@ def test_every_refinement_handler_declares_exactly_what_it_reads() -> None:
             "CUSTOM_MIN_CONFIDENCE",
             "REKOGNITION_TPS",
             "MAX_CONCURRENCY",
+            "FUNCTION_TIMEOUT_SECONDS",
+            "MAX_RECEIVE_COUNT",
         }
     )
     assert (

@@ -54,7 +54,7 @@ variable "live" {
 }
 
 variable "refine" {
-  description = "refine_worker and its mapping: worker_memory_mb, worker_timeout_seconds, refine_batch_size, refine_maximum_concurrency, custom_label_names, custom_min_confidence, refine_rekognition_tps; refine_schedule: refine_days_back."
+  description = "refine_worker and its mapping: worker_memory_mb, worker_timeout_seconds, refine_batch_size, refine_maximum_concurrency, custom_label_names, custom_min_confidence, refine_rekognition_tps, refine_max_receive_count (the queue's, for the worker to know its last receive), refine_queue_retention_days (the backlog-age alarm); refine_schedule: refine_days_back."
   type = object({
     memory_mb             = number
     timeout_seconds       = number
@@ -64,6 +64,8 @@ variable "refine" {
     custom_min_confidence = number
     days_back             = number
     rekognition_tps       = number
+    max_receive_count     = number
+    queue_retention_days  = number
   })
   nullable = false
 }

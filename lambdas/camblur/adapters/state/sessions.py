@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -45,6 +46,9 @@ class ModelSession:
     stop_requested_at: datetime | None = None
     stop_reason: str | None = None
     status_message: str = ""
+    # The model this session started (None: a session from before rotation was tracked).
+    model_version_arn: str | None = None
+    earlier_model_minutes: float = 0.0  # billed by models this session rotated away from
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> ModelSession:
@@ -65,6 +69,8 @@ class ModelSession:
             stop_requested_at=from_iso(item.get("stop_requested_at")),
             stop_reason=item.get("stop_reason"),
             status_message=str(item.get("status_message", "")),
+            model_version_arn=item.get("model_version_arn"),
+            earlier_model_minutes=float(item.get("earlier_model_minutes", 0)),
         )
 
 
@@ -87,7 +93,13 @@ class SessionTable:
         return ModelSession.from_item(item) if item else None
 
     def join_session(
-        self, day: str, session_id: str, now: datetime, min_units: int, max_units: int
+        self,
+        day: str,
+        session_id: str,
+        now: datetime,
+        min_units: int,
+        max_units: int,
+        model_version_arn: str | None = None,
     ) -> ModelSession:
         """Open the session (or join the open one) for `day`, marked as still queueing.
 
@@ -104,6 +116,8 @@ class SessionTable:
                     "phase": SessionPhase.OPEN.value,
                     "min_units": min_units,
                     "max_units": max_units,
+                    # The reconciler stops this very model, even after a rotation.
+                    **({"model_version_arn": model_version_arn} if model_version_arn else {}),
                 },
                 add={"days": {day}, "enqueuing": {day}},
                 return_item=True,
@@ -127,6 +141,41 @@ class SessionTable:
             condition &= Attr(next(iter(values))).not_exists()
         try:
             self._items.update(SESSION_KEY, condition, set=values)
+        except StateConflict:
+            return False
+        return True
+
+    def add_session_days(self, session_id: str, days: frozenset[str]) -> bool:
+        """Days whose leftover messages this session also refines (closed with it)."""
+        try:
+            self._items.update(
+                SESSION_KEY,
+                Attr("session_id").eq(session_id) & Attr("phase").eq(SessionPhase.OPEN.value),
+                add={"days": set(days)},
+            )
+        except StateConflict:
+            return False
+        return True
+
+    def rotate_model(
+        self, session_id: str, old_arn: str, new_arn: str, earlier_minutes: Decimal
+    ) -> bool:
+        """The session goes on with `new_arn`, as if it had not started a model yet: the
+        reconciler starts the new one on its next pass. The old one's minutes are kept."""
+        try:
+            self._items.update(
+                SESSION_KEY,
+                Attr("session_id").eq(session_id) & Attr("model_version_arn").eq(old_arn),
+                set={"model_version_arn": new_arn},
+                add={"earlier_model_minutes": earlier_minutes},
+                remove=(
+                    "start_requested_at",
+                    "adopted",
+                    "running_at",
+                    "mapping_enabled_at",
+                    "drain_first_seen_at",
+                ),
+            )
         except StateConflict:
             return False
         return True
