@@ -32,6 +32,7 @@ locals {
       refine_dlq = "${local.name_prefix}-refine-dlq"
     }
     dashboard      = local.name_prefix
+    alarm_topic    = "${local.name_prefix}-alarms"
     schedule_group = local.name_prefix
     scheduler_role = "${local.name_prefix}-scheduler"
   }
@@ -153,6 +154,8 @@ module "pipeline" {
     log_level          = var.log_level
     metrics_namespace  = var.metrics_namespace
     alarm_topic_arn    = var.alarm_topic_arn
+    alarm_topic_name   = local.names.alarm_topic
+    alarm_emails       = var.alarm_emails
   }
 
   storage = {

@@ -513,8 +513,20 @@ variable "metrics_namespace" {
   }
 }
 
+variable "alarm_emails" {
+  description = "Email addresses subscribed to the alarm topic the stack creates (each confirms by email). Ignored when alarm_topic_arn names a topic of your own."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for address in var.alarm_emails : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", address))])
+    error_message = "alarm_emails must be email addresses (name@example.com)."
+  }
+}
+
 variable "alarm_topic_arn" {
-  description = "SNS topic ARN that alarms notify; null for alarms without actions."
+  description = "An existing SNS topic for the alarms (its policy must let CloudWatch publish); null: the stack creates one (subscribe alarm_emails to it). Every alarm notifies it."
   type        = string
   default     = null
 

@@ -105,12 +105,14 @@ variable "state" {
 }
 
 variable "operations" {
-  description = "log_retention_days, log_level, metrics_namespace, alarm_topic_arn (null: alarms without actions)."
+  description = "log_retention_days, log_level, metrics_namespace; alarm_topic_arn (null: the module creates the topic alarm_topic_name and subscribes alarm_emails)."
   type = object({
     log_retention_days = number
     log_level          = string
     metrics_namespace  = string
     alarm_topic_arn    = string
+    alarm_topic_name   = string
+    alarm_emails       = list(string)
   })
   nullable = false
 }
