@@ -65,6 +65,15 @@ def refinement(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Refine
             refinement.model.client() if service == "rekognition" else real_client(service)
         ),
     )
+    # The worker makes its own clients (timeouts sized to its own): its Rekognition is the fake.
+    real_bounded = refine_handler.bounded_client
+    monkeypatch.setattr(
+        refine_handler,
+        "bounded_client",
+        lambda service, *budget: (
+            refinement.model.client() if service == "rekognition" else real_bounded(service, *budget)
+        ),
+    )
     for factory in (
         schedule_handler.scheduler,
         refine_handler.worker,
