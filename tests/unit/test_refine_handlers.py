@@ -71,7 +71,9 @@ def refinement(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Refine
         refine_handler,
         "bounded_client",
         lambda service, *budget: (
-            refinement.model.client() if service == "rekognition" else real_bounded(service, *budget)
+            refinement.model.client()
+            if service == "rekognition"
+            else real_bounded(service, *budget)
         ),
     )
     for factory in (
