@@ -369,6 +369,8 @@ class LocalRekognition:
         self._lock = threading.Lock()
         self._calls: Counter[str] = Counter()
         self._models: dict[str, FakeCustomLabels] = {}
+        # S3 key -> seconds DetectCustomLabels takes on it: a test makes a picture hang.
+        self.slow_keys: dict[str, float] = {}
         self._server = ThreadingHTTPServer((HOST, port), _handler_class(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -468,6 +470,8 @@ class LocalRekognition:
     def custom_labels(self, request: dict[str, Any]) -> list[dict[str, Any]]:
         """What a RUNNING model finds in the picture (the model's `labels`)."""
         picture = self._picture(request, "DetectCustomLabels")
+        if picture.s3_key in self.slow_keys:
+            time.sleep(self.slow_keys[picture.s3_key])  # outside every lock: others go on
         min_confidence = float(request.get("MinConfidence", 50.0))
         found = sorted(
             (

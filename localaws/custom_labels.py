@@ -356,3 +356,37 @@ class FakeCustomLabels:
     def _advance(self, seconds: float) -> None:
         if self.advance is not None and seconds > 0:
             self.advance(seconds)
+
+
+def project_client(*models: FakeCustomLabels, region: str = "eu-west-1") -> Any:
+    """One boto3 client in front of several versions of a project (a model rotation)."""
+    import boto3
+
+    by_arn = {model.version_arn: model for model in models}
+
+    def answer(operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        if operation == "DescribeProjectVersions":
+            wanted = set(params.get("VersionNames") or [])
+            return {
+                "ProjectVersionDescriptions": [
+                    description
+                    for model in models
+                    if same_project(params["ProjectArn"], model.project_arn)
+                    and not (wanted and model.version_name not in wanted)
+                    for description in [model.describe()]
+                ]
+            }
+        model = by_arn.get(params.get("ProjectVersionArn", ""))
+        if model is None:
+            raise FakeError("ResourceNotFoundException", "no such project version")
+        return model.answer(operation, params)
+
+    return attach(
+        boto3.client(
+            "rekognition",
+            region_name=region,
+            aws_access_key_id="fake",
+            aws_secret_access_key="fake",  # noqa: S106 - never sent anywhere
+        ),
+        answer,
+    )

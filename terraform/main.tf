@@ -36,6 +36,7 @@ locals {
       refine_dlq = "${local.name_prefix}-refine-dlq"
     }
     dashboard      = local.name_prefix
+    alarm_topic    = "${local.name_prefix}-alarms"
     schedule_group = local.name_prefix
     scheduler_role = "${local.name_prefix}-scheduler"
     access_policies = {
@@ -98,6 +99,7 @@ module "queues" {
   refine = {
     consumer_timeout_seconds = var.worker_timeout_seconds
     max_receive_count        = var.refine_max_receive_count
+    retention_days           = var.refine_queue_retention_days
   }
   tags = local.tags
 }
@@ -165,6 +167,8 @@ module "pipeline" {
     window_minutes               = var.refine_window_minutes
     pictures_per_second_per_unit = var.refine_pictures_per_second_per_unit
     worker_seconds_per_picture   = var.refine_worker_seconds_per_picture
+    max_receive_count            = var.refine_max_receive_count
+    queue_retention_days         = var.refine_queue_retention_days
   }
   model = {
     project_arn           = var.model_project_arn
@@ -184,6 +188,8 @@ module "pipeline" {
     log_level          = var.log_level
     metrics_namespace  = var.metrics_namespace
     alarm_topic_arn    = var.alarm_topic_arn
+    alarm_topic_name   = local.names.alarm_topic
+    alarm_emails       = var.alarm_emails
   }
 
   storage = {

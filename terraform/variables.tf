@@ -508,14 +508,26 @@ variable "refine_worker_seconds_per_picture" {
 }
 
 variable "refine_max_receive_count" {
-  description = "A refine message moves to the dead-letter queue after this many receives."
+  description = "A refine message moves to the dead-letter queue after this many receives (its picture marked DEAD_LETTERED). Small on purpose: a failed picture comes back after 30 s, 60 s, ..., so 3 receives keep a poison message on the model's bill for about two minutes."
   type        = number
-  default     = 5
+  default     = 3
   nullable    = false
 
   validation {
-    condition     = var.refine_max_receive_count >= 1 && var.refine_max_receive_count <= 1000
-    error_message = "refine_max_receive_count must be between 1 and 1000."
+    condition     = var.refine_max_receive_count >= 2 && var.refine_max_receive_count <= 10 && floor(var.refine_max_receive_count) == var.refine_max_receive_count
+    error_message = "refine_max_receive_count must be a whole number between 2 and 10 (one retry at least; more keeps poison messages on the model's bill)."
+  }
+}
+
+variable "refine_queue_retention_days" {
+  description = "How long a refine message waits in the queue before SQS drops it. Messages a session left (model failed, watchdog) are carried into the next day's session, so this must cover the longest gap between two sessions (a day) plus a failed one and a margin; an alarm fires a day before it runs out."
+  type        = number
+  default     = 4
+  nullable    = false
+
+  validation {
+    condition     = var.refine_queue_retention_days >= 3 && var.refine_queue_retention_days <= 14 && floor(var.refine_queue_retention_days) == var.refine_queue_retention_days
+    error_message = "refine_queue_retention_days must be a whole number between 3 (two days between sessions plus a margin) and 14 (SQS's maximum)."
   }
 }
 
@@ -556,8 +568,20 @@ variable "metrics_namespace" {
   }
 }
 
+variable "alarm_emails" {
+  description = "Email addresses subscribed to the alarm topic the stack creates (each confirms by email). Ignored when alarm_topic_arn names a topic of your own."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for address in var.alarm_emails : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", address))])
+    error_message = "alarm_emails must be email addresses (name@example.com)."
+  }
+}
+
 variable "alarm_topic_arn" {
-  description = "SNS topic ARN that alarms notify; null for alarms without actions."
+  description = "An existing SNS topic for the alarms (its policy must let CloudWatch publish); null: the stack creates one (subscribe alarm_emails to it). Every alarm notifies it."
   type        = string
   default     = null
 

@@ -50,8 +50,14 @@ variable "live_reserved_concurrency" {
 }
 
 variable "alarm_topic_arn" {
-  description = "SNS topic for alarms; null for none."
+  description = "An SNS topic of your own for the alarms; null: the stack creates one."
   type        = string
+  default     = null
+}
+
+variable "alarm_emails" {
+  description = "Who the stack's alarm topic emails (each address confirms once)."
+  type        = list(string)
   default     = null
 }
 

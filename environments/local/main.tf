@@ -25,6 +25,7 @@ provider "aws" {
     logs       = var.aws_endpoint_url
     s3         = var.aws_endpoint_url
     scheduler  = var.aws_endpoint_url
+    sns        = var.aws_endpoint_url
     sqs        = var.aws_endpoint_url
     sts        = var.aws_endpoint_url
   }

@@ -20,6 +20,7 @@ module "camblur" {
   capture_time_zone         = var.capture_time_zone
   live_reserved_concurrency = var.live_reserved_concurrency
   alarm_topic_arn           = var.alarm_topic_arn
+  alarm_emails              = var.alarm_emails
   tags                      = var.tags
 
   force_destroy            = false

@@ -7,4 +7,7 @@ model_version_arn = "arn:aws:rekognition:eu-west-1:222222222222:project/camblur-
 
 capture_time_zone         = "Europe/Paris"
 live_reserved_concurrency = 24 # 50 TPS x 0.38 s x 1.25 (README: Scale)
+# Every alarm notifies the stack's topic (camblur-prod-alarms); put the on-call addresses here,
+# or pass a topic of your own as alarm_topic_arn.
+# alarm_emails = ["site-ops@example.com"]
 # alarm_topic_arn = "arn:aws:sns:eu-west-1:222222222222:camblur-alarms"

@@ -261,6 +261,11 @@ class RefineConfig(BlurConfig):
         "CUSTOM_LABEL_NAMES", _label_names, frozenset({"person", "license_plate"})
     )
     custom_min_confidence: float = _env("CUSTOM_MIN_CONFIDENCE", _confidence, 50.0)
+    # The function's own timeout: every SDK wait (timeouts x attempts) is sized to fit in it.
+    function_timeout_seconds: float = _env("FUNCTION_TIMEOUT_SECONDS", _positive_float, 120.0)
+    # The refine queue's maxReceiveCount: a failure on this receive dead-letters the message,
+    # so the worker marks the picture DEAD_LETTERED before it goes.
+    max_receive_count: int = _env("MAX_RECEIVE_COUNT", _positive_int, 3)
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,9 @@ share this processor; each says which errors make going on with the batch pointl
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -22,6 +23,45 @@ from camblur.core.errors import TransientError
 DEADLINE_MARGIN_SECONDS = 10.0  # leave this much of the Lambda timeout for the last picture
 
 HaltReason = Callable[[BaseException], "str | None"]
+T = TypeVar("T")
+
+
+class CallTimedOut(TransientError):  # noqa: N818 - names the situation
+    """A call did not answer within its share of the invocation's time: given up on."""
+
+
+def call_with_deadline(call: Callable[[], T], seconds: float, what: str) -> T:
+    """`call()`'s result, or CallTimedOut once `seconds` have passed without one.
+
+    The call runs in a daemon thread of its own: a hung call cannot be interrupted, but it
+    no longer holds the invocation (its late answer is dropped; the SDK's read timeout ends
+    it). A fresh thread per call, so that one hung call never blocks the next.
+    """
+    if seconds <= 0:
+        raise CallTimedOut(f"{what}: no time left for the call")
+    outcome: dict[str, Any] = {}
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            outcome["value"] = call()
+        except BaseException as error:  # handed to the caller's thread
+            outcome["error"] = error
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name=f"deadline:{what}", daemon=True).start()
+    if not done.wait(seconds):
+        raise CallTimedOut(f"{what}: no answer within {seconds:.1f} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def share_of_time(remaining_seconds: float, records_left: int) -> float:
+    """One record's fair share of what is left before the margin: a slow record can use
+    its own share, never its batchmates'."""
+    return max(0.0, remaining_seconds - DEADLINE_MARGIN_SECONDS) / max(1, records_left)
 
 
 class BatchHalted(TransientError):  # noqa: N818 - names the situation

@@ -9,6 +9,12 @@ mock_provider "aws" {
   mock_data "aws_region" {
     defaults = { name = "eu-west-1" }
   }
+  mock_resource "aws_sns_topic" {
+    defaults = { arn = "arn:aws:sns:eu-west-1:123456789012:mocked-alarms" }
+  }
+  mock_resource "aws_cloudwatch_metric_alarm" {
+    defaults = { arn = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:mocked" }
+  }
   mock_resource "aws_lambda_function" {
     defaults = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:mocked" }
   }
@@ -62,6 +68,8 @@ variables {
     window_minutes               = 60
     pictures_per_second_per_unit = 5
     worker_seconds_per_picture   = 0.6
+    max_receive_count            = 3
+    queue_retention_days         = 4
   }
   model = {
     project_arn           = "arn:aws:rekognition:eu-west-1:123456789012:project/people/1700000000000"
@@ -73,7 +81,7 @@ variables {
   }
   blur       = { style = "pixelate", margin = 0.2, jpeg_quality = 85, max_image_pixels = 40000000, max_object_bytes = 52428800 }
   state      = { capture_time_zone = "Europe/Paris", ttl_days = 400 }
-  operations = { log_retention_days = 365, log_level = "INFO", metrics_namespace = "camblur", alarm_topic_arn = null }
+  operations = { log_retention_days = 365, log_level = "INFO", metrics_namespace = "camblur", alarm_topic_arn = null, alarm_topic_name = "t-alarms", alarm_emails = ["ops@example.com"] }
   storage = {
     raw_bucket_name       = "t-raw"
     raw_bucket_arn        = "arn:aws:s3:::t-raw"
@@ -191,17 +199,30 @@ run "wiring" {
   }
 
   assert {
-    condition     = alltrue([for alarm in values(aws_cloudwatch_metric_alarm.function_errors) : length(alarm.alarm_actions) == 0])
-    error_message = "Without alarm_topic_arn, alarms have no actions."
+    condition = alltrue([
+      for alarm in concat(values(aws_cloudwatch_metric_alarm.function_errors), values(aws_cloudwatch_metric_alarm.dead_letters), values(aws_cloudwatch_metric_alarm.refine), [aws_cloudwatch_metric_alarm.refine_backlog_expiring]) :
+      alarm.alarm_actions == toset([aws_sns_topic.alarms[0].arn])
+    ]) && length(aws_sns_topic_subscription.alarm_emails) == 1
+    error_message = "Without alarm_topic_arn, the module makes a topic, subscribes alarm_emails, and every alarm notifies it."
   }
 
   assert {
     condition = toset(flatten([
       for widget in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : [
-        for metric in widget.properties.metrics : metric[1] if metric[0] == "camblur"
-      ]
-    ])) == toset(["PicturesProcessed", "PicturesRefined", "PersonsBlurred", "PlatesBlurred", "PicturesRejected", "PicturesFailed", "ModelRunningMinutes"])
-    error_message = "The dashboard shows the seven camblur metrics."
+        for metric in lookup(widget.properties, "metrics", []) : metric[1] if metric[0] == "camblur"
+      ] if widget.type == "metric"
+      ])) == toset(["PicturesProcessed", "PicturesRefined", "PersonsBlurred", "PlatesBlurred", "PicturesRejected", "PicturesFailed", "ModelRunningMinutes",
+      "RefineModelFailed", "RefineModelUnusable", "RefineWatchdogStops", "RefineSessionOverdue", "RefineDaysLate", "RefineRunsWithFailures",
+    "PicturesDeadLettered", "RefineDaysCarriedOver", "ModelRotations"])
+    error_message = "The dashboard shows the camblur metrics, the refinement's faults among them."
+  }
+
+  assert {
+    condition = length([
+      for widget in jsondecode(aws_cloudwatch_dashboard.this.dashboard_body).widgets : widget
+      if widget.type == "alarm" && length(lookup(widget.properties, "alarms", [])) == length(aws_cloudwatch_metric_alarm.dead_letters) + length(aws_cloudwatch_metric_alarm.function_errors) + length(aws_cloudwatch_metric_alarm.refine) + 1
+    ]) == 1
+    error_message = "The dashboard shows every alarm."
   }
 }
 
@@ -244,12 +265,15 @@ run "alarms_notify_the_topic_when_given" {
   }
 
   variables {
-    operations = { log_retention_days = 365, log_level = "INFO", metrics_namespace = "camblur", alarm_topic_arn = "arn:aws:sns:eu-west-1:123456789012:alarms" }
+    operations = { log_retention_days = 365, log_level = "INFO", metrics_namespace = "camblur", alarm_topic_arn = "arn:aws:sns:eu-west-1:123456789012:alarms", alarm_topic_name = "t-alarms", alarm_emails = [] }
   }
 
   assert {
-    condition     = alltrue([for alarm in values(aws_cloudwatch_metric_alarm.dead_letters) : alarm.alarm_actions == toset(["arn:aws:sns:eu-west-1:123456789012:alarms"])])
-    error_message = "Alarms must notify alarm_topic_arn."
+    condition = alltrue([
+      for alarm in concat(values(aws_cloudwatch_metric_alarm.dead_letters), values(aws_cloudwatch_metric_alarm.refine)) :
+      alarm.alarm_actions == toset(["arn:aws:sns:eu-west-1:123456789012:alarms"])
+    ]) && length(aws_sns_topic.alarms) == 0
+    error_message = "Alarms must notify alarm_topic_arn, and no topic of the module's own is made."
   }
 
   assert {

@@ -194,7 +194,7 @@ run "refine_queue_outlasts_its_consumer_and_dead_letters" {
 
   variables {
     names  = { live_dlq = "t-live-dlq", refine = "t-refine", refine_dlq = "t-refine-dlq" }
-    refine = { consumer_timeout_seconds = 120, max_receive_count = 5 }
+    refine = { consumer_timeout_seconds = 120, max_receive_count = 3, retention_days = 4 }
   }
 
   assert {
@@ -203,8 +203,13 @@ run "refine_queue_outlasts_its_consumer_and_dead_letters" {
   }
 
   assert {
-    condition     = jsondecode(aws_sqs_queue.refine.redrive_policy).maxReceiveCount == 5 && jsondecode(aws_sqs_queue.refine.redrive_policy).deadLetterTargetArn == aws_sqs_queue.refine_dlq.arn
-    error_message = "Refine messages go to the refine DLQ after 5 receives."
+    condition     = jsondecode(aws_sqs_queue.refine.redrive_policy).maxReceiveCount == 3 && jsondecode(aws_sqs_queue.refine.redrive_policy).deadLetterTargetArn == aws_sqs_queue.refine_dlq.arn
+    error_message = "Refine messages go to the refine DLQ after 3 receives."
+  }
+
+  assert {
+    condition     = aws_sqs_queue.refine.message_retention_seconds == 4 * 24 * 3600
+    error_message = "Refine messages are kept refine.retention_days (they wait for the next session)."
   }
 
   assert {

@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw
 
 from camblur import config
 from camblur.adapters.lambda_mapping import EventSourceMapping
-from camblur.adapters.queue import QueueDepth, RefineQueue
+from camblur.adapters.queue import MessageVisibility, QueueDepth, RefineQueue
 from camblur.adapters.rekognition import CustomLabelsDetector, ModelControl
 from camblur.adapters.state import BlurStateTable, RunTable, picture_pk, run_key
 from camblur.adapters.storage import PictureStore
@@ -252,6 +252,7 @@ class Refinement:
             clock=self.clock,
             sleep=self.clock.advance,
             jitter=lambda: 0.5,
+            visibility=MessageVisibility(self.sqs),
         )
 
     def reconciler(self, **options: Any) -> ModelReconciler:

@@ -29,9 +29,10 @@ def schedule_day(refinement: Refinement, pictures: int = 3) -> None:
 
 
 def drain(refinement: Refinement) -> None:
-    """Workers take every message and succeed (the mapping deletes them)."""
+    """Workers take every message and succeed (the mapping deletes them; the run counts them)."""
     while records := refinement.receive():
         refinement.settle(records, failed_ids=[])
+        refinement.runs().add_counts(DAY, {"pictures_refined": len(records)})
 
 
 def test_without_a_session_a_pass_reads_one_item_and_touches_nothing(

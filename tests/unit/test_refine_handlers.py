@@ -65,6 +65,17 @@ def refinement(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Refine
             refinement.model.client() if service == "rekognition" else real_client(service)
         ),
     )
+    # The worker makes its own clients (timeouts sized to its own): its Rekognition is the fake.
+    real_bounded = refine_handler.bounded_client
+    monkeypatch.setattr(
+        refine_handler,
+        "bounded_client",
+        lambda service, *budget: (
+            refinement.model.client()
+            if service == "rekognition"
+            else real_bounded(service, *budget)
+        ),
+    )
     for factory in (
         schedule_handler.scheduler,
         refine_handler.worker,
@@ -134,6 +145,8 @@ def test_every_refinement_handler_declares_exactly_what_it_reads() -> None:
             "CUSTOM_MIN_CONFIDENCE",
             "REKOGNITION_TPS",
             "MAX_CONCURRENCY",
+            "FUNCTION_TIMEOUT_SECONDS",
+            "MAX_RECEIVE_COUNT",
         }
     )
     assert (

@@ -13,8 +13,8 @@ from PIL import Image, ImageChops, ImageStat
 from camblur.adapters.state import BlurStateTable, Status, picture_pk
 from camblur.adapters.storage import PictureStore
 from camblur.core.boxes import Box
+from camblur.refine.batch import DEADLINE_MARGIN_SECONDS
 from camblur.refine.messages import RefineMessage
-from camblur.refine.worker import DEADLINE_MARGIN_SECONDS
 from localaws.custom_labels import FakeError
 from tests.support.aws import Stack
 from tests.support.refine import (

@@ -29,6 +29,32 @@ SINGLE_ATTEMPT = Config(
 
 CONFIG_BY_SERVICE = {"rekognition": SINGLE_ATTEMPT}
 
+CONNECT_TIMEOUT_SECONDS = 3.0
+
+
+def bounded_config(budget_seconds: float, attempts: int, mode: str = "standard") -> Config:
+    """A Config whose `attempts` x (connect + read timeout) fit in `budget_seconds`.
+
+    A Lambda function that waits longer than its timeout is killed mid-batch: every message
+    of the batch then returns to the queue and walks towards the DLQ, the good ones too.
+    """
+    per_attempt = budget_seconds / max(1, attempts)
+    connect = min(CONNECT_TIMEOUT_SECONDS, per_attempt / 3)
+    return Config(
+        retries={"mode": mode, "total_max_attempts": max(1, attempts)},
+        connect_timeout=connect,
+        read_timeout=max(1.0, per_attempt - connect),
+    )
+
+
+def bounded_client(service: str, budget_seconds: float, attempts: int) -> Any:
+    """A client of its own (not the shared one) whose waits fit in `budget_seconds`."""
+    return boto3.client(service, config=bounded_config(budget_seconds, attempts))
+
+
+def bounded_resource(service: str, budget_seconds: float, attempts: int) -> Any:
+    return boto3.resource(service, config=bounded_config(budget_seconds, attempts))
+
 
 @cache
 def client(service: str) -> Any:

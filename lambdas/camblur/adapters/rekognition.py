@@ -220,6 +220,10 @@ class ModelControl:
     def version_arn(self) -> str:
         return self._version_arn
 
+    def for_version(self, version_arn: str) -> ModelControl:
+        """Another version of the same project (a model replaced while it ran), same client."""
+        return ModelControl(self._project_arn, version_arn, self._rekognition)
+
     def describe(self) -> ModelState:
         response = _call_control(
             self._rekognition.describe_project_versions,

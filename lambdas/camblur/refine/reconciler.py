@@ -12,6 +12,11 @@ queue's depth, then does at most what the situation asks:
     model RUNNING, queue empty      → remember when; on a later pass at least
                                       `drain_confirm_seconds` after, still empty → stop
     stop requested                  → once the model is STOPPED: record times, close the runs
+                                      (DONE, or DONE_WITH_FAILURES with the counts); messages
+                                      left in the queue are carried into the next session
+    model_version_arn changed       → rotation: close the mapping, stop the session's model,
+                                      and only once it is STOPPED go on with the new one
+    session past its watchdog limit → every pass: RefineSessionOverdue (a model still billing)
 
 No pass sleeps: waiting is the schedule's job, so the only thing billed while waiting is one
 short invocation a minute.
@@ -36,6 +41,9 @@ from camblur.observability import MetricUnit, logger, metrics
 # SQS's approximate counts can read zero for a moment while messages are in flight; two
 # observations this far apart (two scheduled passes) make a drained queue a fact.
 DRAIN_CONFIRM_SECONDS = 45.0
+# The watchdog stops the model at max_run_minutes; a session still open this much later means
+# a model that may still bill (a stop that keeps failing): alarmed.
+OVERDUE_MARGIN = timedelta(minutes=15)
 
 
 class StopReason(StrEnum):
@@ -106,6 +114,11 @@ class ModelReconciler:
             return result
 
     def _reconcile(self, session: ModelSession, now: datetime) -> PassResult:
+        if now - session.created_at >= self._max_run + OVERDUE_MARGIN:
+            metrics.add_metric(name="RefineSessionOverdue", unit=MetricUnit.Count, value=1)
+            logger.error("model session still open past its watchdog limit")
+        if session.model_version_arn not in (None, self._model.version_arn):
+            return self._rotate(session, now)
         state = self._model.describe()
         if session.phase is SessionPhase.STOPPING:
             return self._finish_stop(session, state, now)
@@ -165,6 +178,44 @@ class ModelReconciler:
                 self._runs.update_session(session.session_id, {"drain_first_seen_at": to_iso(now)})
             return PassResult(Pass.DRAIN_SEEN, state.status, "queue empty; confirming")
         return self._stop(session, state, now, StopReason.DRAINED, "queue drained")
+
+    def _rotate(self, session: ModelSession, now: datetime) -> PassResult:
+        """model_version_arn changed while the session's model ran: never two models billed.
+
+        The session's own model is stopped first (the mapping closed meanwhile: the workers
+        already ask the new model); once it is STOPPED the session goes on with the new one,
+        which the next pass starts. A session that was stopping anyway just finishes.
+        """
+        old_arn = str(session.model_version_arn)
+        old = self._model.for_version(old_arn)
+        state = old.describe()
+        if session.phase is SessionPhase.STOPPING:
+            return self._finish_stop(session, state, now, model=old)
+        if state.active or state.stopping:
+            try:
+                self._mapping.disable()
+                if state.active:
+                    old.stop()
+            except TransientError as error:
+                logger.warning("could not stop the replaced model yet", error=str(error))
+            return PassResult(Pass.STOPPING, state.status, f"replaced model {old_arn} stopping")
+        started = session.start_requested_at
+        minutes = (now - started).total_seconds() / 60 if started else 0.0
+        if not self._runs.rotate_model(
+            session.session_id, old_arn, self._model.version_arn, _decimal_minutes(minutes)
+        ):
+            return PassResult(Pass.WAITING, state.status, "session changed; next pass decides")
+        self._runs.update_runs(
+            session.days,
+            {"model_version_arn": self._model.version_arn, "model_rotated_at": to_iso(now)},
+        )
+        metrics.add_metric(name="ModelRotations", unit=MetricUnit.Count, value=1)
+        logger.warning(
+            "model replaced mid-session: the old one is stopped, the new one starts next",
+            old_model=old_arn,
+            new_model=self._model.version_arn,
+        )
+        return PassResult(Pass.WAITING, state.status, f"rotated from {old_arn}")
 
     def _model_not_active(
         self, session: ModelSession, state: ModelState, now: datetime
@@ -227,12 +278,19 @@ class ModelReconciler:
         )
         return self._finish_stop(stopping, state, now)
 
-    def _finish_stop(self, session: ModelSession, state: ModelState, now: datetime) -> PassResult:
+    def _finish_stop(
+        self,
+        session: ModelSession,
+        state: ModelState,
+        now: datetime,
+        model: ModelControl | None = None,
+    ) -> PassResult:
         """Close the mapping, stop the model, and once both are done close the runs.
 
         Each step is retried on the next pass until it holds; the session item stays until
         then, so the next pass always comes back here.
         """
+        model = model or self._model
         try:
             closed = self._mapping.disable()
         except TransientError as error:
@@ -240,7 +298,7 @@ class ModelReconciler:
             closed = False
         if state.active:
             try:
-                self._model.stop()
+                model.stop()
             except TransientError as error:
                 logger.warning("could not stop the model yet", error=str(error))
             return PassResult(Pass.STOPPING, state.status, "stop requested")
@@ -249,20 +307,29 @@ class ModelReconciler:
 
         started = session.start_requested_at
         minutes = (now - started).total_seconds() / 60 if started else 0.0
+        minutes += session.earlier_model_minutes
         reason = session.stop_reason or StopReason.DRAINED.value
-        self._runs.close_runs(
-            session.days,
-            RUN_STATUS_BY_REASON.get(reason, RunStatus.FAILED),
-            {
-                "model_stopped_at": to_iso(now),
-                "model_minutes": _decimal_minutes(minutes),
-                "stop_reason": reason,
-                "status_message": session.status_message or state.message,
-                "ended_at": to_iso(now),
-                "min_inference_units": session.min_units,
-                "max_inference_units": session.max_units,
-            },
-        )
+        values = {
+            "model_stopped_at": to_iso(now),
+            "model_minutes": _decimal_minutes(minutes),
+            "stop_reason": reason,
+            "status_message": session.status_message or state.message,
+            "ended_at": to_iso(now),
+            "min_inference_units": session.min_units,
+            "max_inference_units": session.max_units,
+        }
+        if reason == StopReason.DRAINED.value:
+            with_failures = self._runs.close_drained_runs(session.days, values)
+            if with_failures:
+                metrics.add_metric(
+                    name="RefineRunsWithFailures", unit=MetricUnit.Count, value=len(with_failures)
+                )
+                logger.warning("runs done with failures", capture_days=with_failures)
+        else:
+            self._carry_leftovers(session)
+            self._runs.close_runs(
+                session.days, RUN_STATUS_BY_REASON.get(reason, RunStatus.FAILED), values
+            )
         self._runs.end_session(session.session_id)
         if started:
             metrics.add_metric(name="ModelRunningMinutes", unit=MetricUnit.NoUnit, value=minutes)
@@ -273,6 +340,20 @@ class ModelReconciler:
             model_status=state.status,
         )
         return PassResult(Pass.CLOSED, state.status, reason)
+
+    def _carry_leftovers(self, session: ModelSession) -> None:
+        """Messages a session ended early on (model failed, watchdog) wait, unread, for the
+        next session, which the next schedule run opens (refine/schedule.py)."""
+        try:
+            left = self._queue.depth().total
+        except TransientError:
+            left = 1  # unknown: carry; the next schedule finds the queue empty and forgets
+        if left:
+            self._runs.carry_over(session.days)
+            metrics.add_metric(name="RefineDaysCarriedOver", unit=MetricUnit.Count, value=1)
+            logger.warning(
+                "session ended with work left; the next session takes it", messages_left=left
+            )
 
 
 def _decimal_minutes(minutes: float) -> Decimal:

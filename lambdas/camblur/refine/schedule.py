@@ -22,6 +22,7 @@ from camblur.adapters.queue import RefineQueue
 from camblur.adapters.rekognition import ModelControl, ModelState
 from camblur.adapters.state import (
     NOT_REFINABLE,
+    RUN_REFINED,
     ModelSession,
     RunStatus,
     RunTable,
@@ -116,6 +117,7 @@ class RefineScheduler:
             self._config.refine_days_back,
         )
         with logger.append_context_keys(capture_day=day):
+            self._report_late_day(day)
             outcome = self._run(day, now, request.rerun, remaining_seconds)
             logger.info(
                 "refinement scheduled",
@@ -211,7 +213,9 @@ class RefineScheduler:
                             "max_concurrency": sizing.max_concurrency,
                             "watchdog_minutes": sizing.watchdog_minutes,
                         },
+                        model_version_arn=self._config.model_version_arn,
                     )
+                    self._carry_leftovers(session)
                     model = self._ensure_model_started(session, model)
                 self._queue.send([RefineMessage(key, day, run_id).to_body() for key in keys])
                 queued += len(keys)
@@ -221,6 +225,8 @@ class RefineScheduler:
             if remaining_seconds() < TIME_MARGIN_SECONDS:
                 raise TransientError(f"out of time after {queued} pictures; a retry resumes")
 
+        if session is None:
+            model = self._resume_leftovers(model)
         now = self._clock()
         if queued:
             self._runs.finish_enqueue(day, owner, now, queued, skipped, RunStatus.QUEUED)
@@ -239,12 +245,13 @@ class RefineScheduler:
         status = RunStatus.QUEUED.value if queued else "NOTHING_TO_REFINE"
         return ScheduleOutcome(day, status, queued, skipped, model.status)
 
-    def _size(self, day: str, run_id: str) -> Sizing:
+    def _size(self, day: str, run_id: str, *, leftovers_only: bool = False) -> Sizing:
         """Size the session from the day's pictures and what waits in the queue already; record
-        it on the run, and report a day the quotas cannot finish before the model starts."""
+        it on the run, and report a day the quotas cannot finish before the model starts.
+        leftovers_only: a session opened only for an earlier session's leftovers."""
         per_unit, measured = self._per_unit(day)
         waiting = self._queue.depth().total  # an earlier session's leftovers come first
-        pictures = self._pictures.count_of_day(day) + waiting
+        pictures = waiting + (0 if leftovers_only else self._pictures.count_of_day(day))
         config = self._config
         sizing = size_session(
             SizingInputs(
@@ -358,6 +365,62 @@ class RefineScheduler:
                 "model not startable now; the reconciler decides", model_status=state.status
             )
         return state
+
+    # Leftovers and late days (README: refinement faults) ---------------------------------
+
+    def _carry_leftovers(self, session: ModelSession) -> None:
+        """Days an earlier session left in the queue (model failed, watchdog) join this one:
+        their runs are queued again and closed with this session."""
+        days = self._runs.carried_days()
+        if not days or not self._runs.add_session_days(session.session_id, days):
+            return
+        self._runs.update_runs(
+            days, {"status": RunStatus.QUEUED.value, "carried_into": session.session_id}
+        )
+        self._runs.forget_carried(days)
+        metrics.add_metric(name="RefineDaysResumed", unit=MetricUnit.Count, value=len(days))
+        logger.warning("leftovers of an earlier session carried into this one", days=sorted(days))
+
+    def _resume_leftovers(self, model: ModelState) -> ModelState:
+        """The day had nothing to queue, but an earlier session left work: open a session
+        for it (a queue left alone would expire after its retention, silently)."""
+        days = self._runs.carried_days()
+        if not days:
+            return model
+        if self._queue.depth().total == 0:
+            self._runs.forget_carried(days)  # nothing left after all (refined meanwhile)
+            return model
+        if model.unusable:
+            return model  # the model alarm is raised; the queue's age alarm follows
+        first = min(days)
+        sizing = self._size(first, run_id="", leftovers_only=True)
+        session = self._runs.join_session(
+            first,
+            session_id=f"session#{self._new_id()}",
+            now=self._clock(),
+            min_units=sizing.min_units,
+            max_units=sizing.max_units,
+            sizing={
+                "max_concurrency": sizing.max_concurrency,
+                "watchdog_minutes": sizing.watchdog_minutes,
+            },
+            model_version_arn=self._config.model_version_arn,
+        )
+        self._carry_leftovers(session)
+        self._runs.finish_enqueuing(first)
+        return self._ensure_model_started(session, model)
+
+    def _report_late_day(self, day: str) -> None:
+        """A day's refinement is due before the next day's run: say so when it is not."""
+        previous = (date.fromisoformat(day) - timedelta(days=1)).isoformat()
+        run = self._runs.get_run(previous)
+        if run is not None and run.status not in RUN_REFINED:
+            metrics.add_metric(name="RefineDaysLate", unit=MetricUnit.Count, value=1)
+            logger.error(
+                "the previous capture day is not refined by its deadline",
+                late_day=previous,
+                run_status=run.status.value,
+            )
 
     @staticmethod
     def _already(day: str, status: RunStatus, queued: int, skipped: int) -> ScheduleOutcome:

@@ -11,6 +11,13 @@
   walks a message towards the dead-letter queue.
 - A model that is not RUNNING hands the rest of the batch back at once (the reconciler closes
   the mapping); a picture that is gone or refused is recorded and its message deleted.
+- Time: each picture gets its share of what is left of the invocation (camblur.sqs_batch.
+  share_of_time), and its DetectCustomLabels call is given up on when the share is spent. A
+  hanging picture fails alone, its batchmates are refined, and the function never reaches its
+  timeout (which would return the whole batch, good pictures too, towards the DLQ).
+- Failures: the message is seen again after 30 s, 60 s, ... (not the queue's 12 minutes), the
+  picture's item says `refine_status` FAILED and `refine_error`, and on the queue's last
+  receive DEAD_LETTERED: a poison message leaves the model's path in minutes, with a trace.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from camblur.adapters.pacing import full_jitter
+from camblur.adapters.queue import MessageVisibility
 from camblur.adapters.rekognition import (
     CustomLabelsDetector,
     Detection,
@@ -42,8 +50,9 @@ from camblur.config import RefineConfig
 from camblur.core.boxes import Box
 from camblur.core.errors import PictureRejected, TransientError
 from camblur.observability import MetricUnit, logger, metrics
-from camblur.refine.batch import DEADLINE_MARGIN_SECONDS, BatchResult, RefineBatchProcessor
+from camblur.refine.batch import BatchHalted, BatchResult, RefineBatchProcessor, handback_delay
 from camblur.refine.messages import MalformedMessage, PictureStates, RefineMessage
+from camblur.sqs_batch import call_with_deadline, share_of_time
 
 PUBLISH_ATTEMPTS = 3  # state races on one raw version before the message is retried later
 
@@ -68,6 +77,7 @@ class RefineWorker:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
+        visibility: MessageVisibility | None = None,
     ) -> None:
         self._config = config
         self._pipeline = BlurPipeline(config, store)
@@ -77,6 +87,7 @@ class RefineWorker:
         self._clock = clock
         self._sleep = sleep
         self._jitter = jitter
+        self._visibility = visibility
 
     def process_batch(
         self, records: Iterable[dict[str, Any]], remaining_seconds: Callable[[], float]
@@ -86,10 +97,15 @@ class RefineWorker:
         if not records:
             return result  # Powertools refuses an event without records; there is nothing to do
         per_run: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        left = len(records)
 
         def handle(record: SQSRecord) -> Outcome:
+            nonlocal left
+            # This picture's share of the time; a slow one cannot spend its batchmates'.
+            ends_at = remaining_seconds() - share_of_time(remaining_seconds(), left)
+            left -= 1
             message = self._message(record)
-            outcome = self._refine_or_log(message, remaining_seconds)
+            outcome = self._refine_or_log(message, lambda: remaining_seconds() - ends_at)
             result.outcomes[outcome.value] += 1
             per_run[message.capture_day][f"pictures_{outcome.value.lower()}"] += 1
             return outcome
@@ -101,6 +117,15 @@ class RefineWorker:
         result.failed_message_ids = [
             item["itemIdentifier"] for item in response["batchItemFailures"]
         ]
+        for record, error in processor.failures():
+            receives = int(record.attributes.approximate_receive_count or 1)
+            last = receives >= self._config.max_receive_count
+            # The last receive: SQS moves it to the DLQ on the next one, so let it go now.
+            result.delays[record.message_id] = (
+                0 if last else handback_delay(error, processor.halted, receives, self._jitter)
+            )
+            self._mark_failure(record, error, last, per_run)
+        self._hand_back(records, processor.failures(), result.delays)
         if processor.halted is not None:
             logger.warning(
                 "batch stopped early",
@@ -110,6 +135,59 @@ class RefineWorker:
         for day, counts in per_run.items():
             self._runs.add_counts(day, counts)
         return result
+
+    def _mark_failure(
+        self,
+        record: SQSRecord,
+        error: BaseException,
+        last: bool,
+        per_run: defaultdict[str, Counter[str]],
+    ) -> None:
+        """Write the failure on the picture's item; count it on the run."""
+        pictures_fault = not isinstance(error, BatchHalted | ModelNotReady | Throttled)
+        if not (pictures_fault or last):
+            return  # handed back for the batch's sake: nothing to say about the picture
+        try:
+            message = RefineMessage.from_body(record.body or "")
+        except MalformedMessage:
+            return  # no picture to mark; logged when it was read
+        status = "DEAD_LETTERED" if last else "FAILED"
+        self._pictures.record_refine_failure(
+            message.raw_key,
+            {
+                "refine_status": status,
+                "refine_error": f"{type(error).__name__}: {error}"[:1000],
+                "refine_run_id": message.run_id,
+                "refine_failed_at": self._clock().isoformat(),
+                "refine_receives": int(record.attributes.approximate_receive_count or 1),
+            },
+        )
+        per_run[message.capture_day]["pictures_failed"] += 1
+        if last:
+            per_run[message.capture_day]["pictures_dead_lettered"] += 1
+            metrics.add_metric(name="PicturesDeadLettered", unit=MetricUnit.Count, value=1)
+            logger.error(
+                "picture failed on its last receive; its message goes to the DLQ",
+                bucket=self._config.raw_bucket,
+                key=message.raw_key,
+                status=status,
+                error=str(error),
+            )
+
+    def _hand_back(
+        self,
+        records: list[dict[str, Any]],
+        failures: list[tuple[SQSRecord, BaseException]],
+        delays: dict[str, int],
+    ) -> None:
+        if self._visibility is None or not failures:
+            return
+        refused = self._visibility.delay(
+            records[0]["eventSourceARN"],
+            [(record.receipt_handle, delays[record.message_id]) for record, _ in failures],
+        )
+        if refused:
+            logger.warning("hand-back delays refused", refused=refused)
 
     def _message(self, record: SQSRecord) -> RefineMessage:
         try:
@@ -257,10 +335,12 @@ class RefineWorker:
         attempt = 0
         while True:
             try:
-                return self._detector.detect(source)
+                return call_with_deadline(
+                    lambda: self._detector.detect(source), remaining_seconds(), "DetectCustomLabels"
+                )
             except Throttled:
                 delay = full_jitter(attempt, rand=self._jitter)
-                if remaining_seconds() - delay < DEADLINE_MARGIN_SECONDS:
+                if remaining_seconds() - delay <= 0:
                     raise
                 self._sleep(delay)
                 attempt += 1
@@ -269,6 +349,7 @@ class RefineWorker:
         return {
             "refine_run_id": message.run_id,
             "refine_outcome": outcome.value,
+            "refine_status": outcome.value,
             "updated_at": self._clock().isoformat(),
         }
 

@@ -86,6 +86,8 @@ locals {
         CUSTOM_MIN_CONFIDENCE        = tostring(var.refine.custom_min_confidence)
         REKOGNITION_TPS              = tostring(var.refine.rekognition_tps)
         MAX_CONCURRENCY              = tostring(var.refine.maximum_concurrency)
+        FUNCTION_TIMEOUT_SECONDS     = tostring(var.refine.timeout_seconds) # SDK waits fit in it
+        MAX_RECEIVE_COUNT            = tostring(var.refine.max_receive_count)
         POWERTOOLS_SERVICE_NAME      = var.function_names["refine_worker"]
         POWERTOOLS_METRICS_NAMESPACE = var.operations.metrics_namespace
         POWERTOOLS_LOG_LEVEL         = var.operations.log_level

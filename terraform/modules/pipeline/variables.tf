@@ -54,7 +54,7 @@ variable "live" {
 }
 
 variable "refine" {
-  description = "refine_worker and its mapping: worker_memory_mb, worker_timeout_seconds, refine_batch_size, refine_maximum_concurrency (the ceiling the sizing stays under), custom_label_names, custom_min_confidence, refine_rekognition_tps; refine_schedule: refine_days_back and the sizing's refine_window_minutes, refine_pictures_per_second_per_unit, refine_worker_seconds_per_picture."
+  description = "refine_worker and its mapping: worker_memory_mb, worker_timeout_seconds, refine_batch_size, refine_maximum_concurrency (the ceiling the sizing stays under), custom_label_names, custom_min_confidence, refine_rekognition_tps, refine_max_receive_count (the queue's, for the worker to know its last receive), refine_queue_retention_days (the backlog-age alarm); refine_schedule: refine_days_back and the sizing's refine_window_minutes, refine_pictures_per_second_per_unit, refine_worker_seconds_per_picture."
   type = object({
     memory_mb             = number
     timeout_seconds       = number
@@ -68,6 +68,8 @@ variable "refine" {
     window_minutes               = number
     pictures_per_second_per_unit = number
     worker_seconds_per_picture   = number
+    max_receive_count            = number
+    queue_retention_days         = number
   })
   nullable = false
 }
@@ -107,12 +109,14 @@ variable "state" {
 }
 
 variable "operations" {
-  description = "log_retention_days, log_level, metrics_namespace, alarm_topic_arn (null: alarms without actions)."
+  description = "log_retention_days, log_level, metrics_namespace; alarm_topic_arn (null: the module creates the topic alarm_topic_name and subscribes alarm_emails)."
   type = object({
     log_retention_days = number
     log_level          = string
     metrics_namespace  = string
     alarm_topic_arn    = string
+    alarm_topic_name   = string
+    alarm_emails       = list(string)
   })
   nullable = false
 }

@@ -28,8 +28,9 @@ resource "aws_sqs_queue" "refine" {
   # AWS's advice for SQS event sources: at least six times the function timeout, so a
   # message is not received again while a throttled or retried batch still holds it.
   visibility_timeout_seconds = 6 * var.refine.consumer_timeout_seconds
-  message_retention_seconds  = 4 * 24 * 3600 # a run that waits longer than this is stale anyway
-  sqs_managed_sse_enabled    = true
+  # Covers the gap to the next session, which carries a failed session's leftovers.
+  message_retention_seconds = var.refine.retention_days * 24 * 3600
+  sqs_managed_sse_enabled   = true
   redrive_policy = jsonencode({
     deadLetterTargetArn = aws_sqs_queue.refine_dlq.arn
     maxReceiveCount     = var.refine.max_receive_count

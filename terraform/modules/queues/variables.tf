@@ -9,10 +9,11 @@ variable "names" {
 }
 
 variable "refine" {
-  description = "The refine queue's consumer timeout (refine_worker's, in seconds) and the receives before a message is dead-lettered. Validated in terraform/variables.tf."
+  description = "The refine queue's consumer timeout (refine_worker's, in seconds), the receives before a message is dead-lettered and the days a message is kept. Validated in terraform/variables.tf."
   type = object({
     consumer_timeout_seconds = number
     max_receive_count        = number
+    retention_days           = number
   })
   nullable = false
 }

@@ -12,6 +12,9 @@ data "aws_partition" "current" {}
 data "aws_region" "current" {}
 
 locals {
+  # arn:...:project/NAME/TIMESTAMP -> arn:...:project/NAME/version/*: every version's ARN.
+  project_versions = "${join("/", slice(split("/", var.model.project_arn), 0, 2))}/version/*"
+
   # The ARN CloudWatch Logs gives a log group (the provider's `arn`, without ":*"), from the
   # name: the groups are made in modules/pipeline, after the roles.
   log_group_arns = {
@@ -207,11 +210,20 @@ locals {
           Resource = var.model.project_arn
         },
         {
-          # Start: when the schedule could not (a model still STOPPING), the reconciler does.
-          Sid      = "StartAndStopModel"
+          # Start: when the schedule could not (a model still STOPPING), the reconciler does;
+          # only the configured model.
+          Sid      = "StartModel"
           Effect   = "Allow"
-          Action   = ["rekognition:StartProjectVersion", "rekognition:StopProjectVersion"]
+          Action   = "rekognition:StartProjectVersion"
           Resource = var.model.version_arn
+        },
+        {
+          # Stop: any version of the project. After a rotation (a new model_version_arn
+          # mid-session) the model still billing is the session's old one.
+          Sid      = "StopAnyVersionOfTheProject"
+          Effect   = "Allow"
+          Action   = "rekognition:StopProjectVersion"
+          Resource = local.project_versions
         },
         {
           Sid      = "WatchQueue"

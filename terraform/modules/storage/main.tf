@@ -55,6 +55,15 @@ resource "aws_kms_key" "this" {
           }
         }
       },
+      {
+        # CloudWatch alarms publish to the stack's alarm topic, encrypted with this key.
+        Sid       = "CloudWatchAlarmsPublishToTheAlarmTopic"
+        Effect    = "Allow"
+        Principal = { Service = "cloudwatch.amazonaws.com" }
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
+        Resource  = "*"
+        Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
+      },
     ], local.trail_key_statements)
   })
 

@@ -17,7 +17,15 @@ from camblur.adapters.state.pictures import (
     Status,
     picture_pk,
 )
-from camblur.adapters.state.runs import RUN_CLOSED, RunRecord, RunStatus, RunTable, run_key
+from camblur.adapters.state.runs import (
+    RUN_CLOSED,
+    RUN_REFINED,
+    RunRecord,
+    RunStatus,
+    RunTable,
+    RunTally,
+    run_key,
+)
 from camblur.adapters.state.sessions import (
     SESSION_KEY,
     ModelSession,
@@ -31,6 +39,7 @@ __all__ = [
     "LIVE_DONE",
     "NOT_REFINABLE",
     "RUN_CLOSED",
+    "RUN_REFINED",
     "SESSION_KEY",
     "BlurStateTable",
     "ModelSession",
@@ -38,6 +47,7 @@ __all__ = [
     "RunRecord",
     "RunStatus",
     "RunTable",
+    "RunTally",
     "SessionPhase",
     "SessionStopping",
     "SessionTable",

@@ -10,7 +10,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 
-from camblur.adapters.state.dynamo import ItemTable
+from camblur.adapters.state.dynamo import ItemTable, StateConflict
 from camblur.core.boxes import Box
 
 CAPTURE_DAY_INDEX = "by_capture_day"
@@ -153,8 +153,20 @@ class BlurStateTable:
                 "status": Status.REFINED.value,
                 "boxes": [box.to_item() for box in boxes],
             },
-            remove=("error", "reason"),
+            remove=("error", "reason", "refine_error"),
         )
+
+    def record_refine_failure(self, raw_key: str, attributes: dict[str, Any]) -> bool:
+        """Note on the picture that a refinement attempt failed (refine_status, refine_error).
+
+        Neither the status users see nor `updated_at` changes: the live result stays
+        published, and a concurrent pass is not made to start over. False if there is no item.
+        """
+        try:
+            self._items.update(_picture_key(raw_key), Attr("pk").exists(), set=attributes)
+        except StateConflict:
+            return False
+        return True
 
     def record_refine_outcome(
         self, previous: PictureState, attributes: dict[str, Any], status: Status | None = None

@@ -18,12 +18,33 @@ from camblur.adapters.state.sessions import ModelSession, SessionTable
 class RunStatus(StrEnum):
     QUEUEING = "QUEUEING"  # refine_schedule is (or was, until it crashed) queueing the day
     QUEUED = "QUEUED"  # every picture of the day is in the queue
-    DONE = "DONE"  # queue drained and model stopped (or nothing to refine)
+    DONE = "DONE"  # queue drained, model stopped, every queued picture refined (or nothing to do)
+    # Drained and stopped, but some pictures were not refined (dead-lettered, refused by the
+    # model, raw gone, or unaccounted for): the counts say which.
+    DONE_WITH_FAILURES = "DONE_WITH_FAILURES"
     STOPPED_BY_WATCHDOG = "STOPPED_BY_WATCHDOG"
     FAILED = "FAILED"  # the model could not serve; live-blurred pictures stay as they are
 
 
-RUN_CLOSED = frozenset({RunStatus.DONE, RunStatus.STOPPED_BY_WATCHDOG, RunStatus.FAILED})
+RUN_CLOSED = frozenset(
+    {
+        RunStatus.DONE,
+        RunStatus.DONE_WITH_FAILURES,
+        RunStatus.STOPPED_BY_WATCHDOG,
+        RunStatus.FAILED,
+    }
+)
+RUN_REFINED = frozenset({RunStatus.DONE, RunStatus.DONE_WITH_FAILURES})  # finished by its session
+
+# What the worker counts on the run (pictures_<outcome>): fine, or not refined for good.
+SETTLED_COUNTS = (
+    "pictures_refined",
+    "pictures_duplicate",
+    "pictures_skipped",
+    "pictures_not_current",
+)
+FAILED_COUNTS = ("pictures_dead_lettered", "pictures_rejected", "pictures_raw_missing")
+CARRY_KEY = {"pk": "RUN#CARRY", "sk": "CARRY"}
 
 
 def run_key(day: str) -> dict[str, str]:
@@ -57,6 +78,32 @@ class RunRecord:
             cursor=item.get("cursor") or None,
             item=item,
         )
+
+
+@dataclass(frozen=True)
+class RunTally:
+    """A drained run's end: how many pictures were refined, failed, dead-lettered."""
+
+    refined: int
+    failed: int
+    dead_lettered: int
+    unaccounted: int  # queued, but neither settled nor failed by the worker's counts
+
+    @classmethod
+    def of(cls, item: Mapping[str, Any]) -> RunTally:
+        count = lambda name: int(item.get(name, 0))  # noqa: E731 - one line
+        settled = sum(count(name) for name in SETTLED_COUNTS)
+        failed = sum(count(name) for name in FAILED_COUNTS)
+        return cls(
+            refined=count("pictures_refined"),
+            failed=failed,
+            dead_lettered=count("pictures_dead_lettered"),
+            unaccounted=max(0, count("queued") - settled - failed),
+        )
+
+    @property
+    def status(self) -> RunStatus:
+        return RunStatus.DONE_WITH_FAILURES if self.failed or self.unaccounted else RunStatus.DONE
 
 
 class RunTable(SessionTable):
@@ -213,6 +260,49 @@ class RunTable(SessionTable):
                 run_id=run_id,
                 remove=("lease_owner", "lease_until"),
             )
+
+    def close_drained_runs(self, days: Iterable[str], values: Mapping[str, Any]) -> list[str]:
+        """Close each drained run DONE, or DONE_WITH_FAILURES with its counts; returns the
+        days that had failures."""
+        with_failures = []
+        for day in days:
+            item = self._items.get(run_key(day))
+            if item is None:
+                continue
+            tally = RunTally.of(item)
+            if tally.status is RunStatus.DONE_WITH_FAILURES:
+                with_failures.append(day)
+            self._set_run(
+                day,
+                {
+                    "status": tally.status.value,
+                    "refined": tally.refined,
+                    "failed": tally.failed + tally.unaccounted,
+                    "dead_lettered": tally.dead_lettered,
+                    "unaccounted": tally.unaccounted,
+                    **values,
+                },
+                remove=("lease_owner", "lease_until"),
+            )
+        return with_failures
+
+    def carry_over(self, days: Iterable[str]) -> None:
+        """A session ended with messages left in the queue: the next session refines them."""
+        days = set(days)
+        if days:
+            # ADD creates the item when it is missing: a condition that always holds.
+            self._items.update(
+                CARRY_KEY, Attr("pk").not_exists() | Attr("pk").exists(), add={"days": days}
+            )
+        self.update_runs(days, {"carried_over": True})
+
+    def carried_days(self) -> frozenset[str]:
+        item = self._items.get(CARRY_KEY)
+        return frozenset(item.get("days", ())) if item else frozenset()
+
+    def forget_carried(self, days: Iterable[str]) -> None:
+        with suppress(StateConflict):
+            self._items.update(CARRY_KEY, Attr("pk").exists(), delete={"days": set(days)})
 
     def _set_run(
         self,

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -48,6 +49,9 @@ class ModelSession:
     # From refine/sizing.py at the session's start; None on sessions opened before sizing.
     max_concurrency: int | None = None
     watchdog_minutes: int | None = None
+    # The model this session started (None: a session from before rotation was tracked).
+    model_version_arn: str | None = None
+    earlier_model_minutes: float = 0.0  # billed by models this session rotated away from
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> ModelSession:
@@ -70,6 +74,8 @@ class ModelSession:
             status_message=str(item.get("status_message", "")),
             max_concurrency=_optional_int(item.get("max_concurrency")),
             watchdog_minutes=_optional_int(item.get("watchdog_minutes")),
+            model_version_arn=item.get("model_version_arn"),
+            earlier_model_minutes=float(item.get("earlier_model_minutes", 0)),
         )
 
 
@@ -103,6 +109,7 @@ class SessionTable:
         min_units: int,
         max_units: int,
         sizing: Mapping[str, Any] | None = None,
+        model_version_arn: str | None = None,
     ) -> ModelSession:
         """Open the session (or join the open one) for `day`, marked as still queueing.
 
@@ -121,6 +128,8 @@ class SessionTable:
                     "min_units": min_units,
                     "max_units": max_units,
                     **(sizing or {}),
+                    # The reconciler stops this very model, even after a rotation.
+                    **({"model_version_arn": model_version_arn} if model_version_arn else {}),
                 },
                 add={"days": {day}, "enqueuing": {day}},
                 return_item=True,
@@ -144,6 +153,41 @@ class SessionTable:
             condition &= Attr(next(iter(values))).not_exists()
         try:
             self._items.update(SESSION_KEY, condition, set=values)
+        except StateConflict:
+            return False
+        return True
+
+    def add_session_days(self, session_id: str, days: frozenset[str]) -> bool:
+        """Days whose leftover messages this session also refines (closed with it)."""
+        try:
+            self._items.update(
+                SESSION_KEY,
+                Attr("session_id").eq(session_id) & Attr("phase").eq(SessionPhase.OPEN.value),
+                add={"days": set(days)},
+            )
+        except StateConflict:
+            return False
+        return True
+
+    def rotate_model(
+        self, session_id: str, old_arn: str, new_arn: str, earlier_minutes: Decimal
+    ) -> bool:
+        """The session goes on with `new_arn`, as if it had not started a model yet: the
+        reconciler starts the new one on its next pass. The old one's minutes are kept."""
+        try:
+            self._items.update(
+                SESSION_KEY,
+                Attr("session_id").eq(session_id) & Attr("model_version_arn").eq(old_arn),
+                set={"model_version_arn": new_arn},
+                add={"earlier_model_minutes": earlier_minutes},
+                remove=(
+                    "start_requested_at",
+                    "adopted",
+                    "running_at",
+                    "mapping_enabled_at",
+                    "drain_first_seen_at",
+                ),
+            )
         except StateConflict:
             return False
         return True
