@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -14,6 +16,15 @@ MISSING_CODES = frozenset({"NoSuchKey", "NoSuchVersion", "404", "NotFound"})
 
 class RawPictureMissing(Exception):  # noqa: N818 - names the situation, not a failure
     """The raw picture (or that version of it) is gone: expired by lifecycle or deleted."""
+
+
+@dataclass(frozen=True)
+class CurrentVersion:
+    """What S3 serves for a key now (a HEAD)."""
+
+    version_id: str
+    size: int
+    last_modified: datetime | None
 
 
 class PictureStore:
@@ -31,13 +42,22 @@ class PictureStore:
 
     def current_version(self, bucket: str, key: str) -> str | None:
         """The version id S3 serves for `key` now; None when it is gone (or a delete marker)."""
+        current = self.current(bucket, key)
+        return current.version_id if current else None
+
+    def current(self, bucket: str, key: str) -> CurrentVersion | None:
+        """The version S3 serves for `key` now; None when it is gone (or a delete marker)."""
         try:
             head = self._s3.head_object(Bucket=bucket, Key=key)
         except ClientError as error:
             if error.response["Error"]["Code"] in MISSING_CODES:
                 return None
             raise
-        return str(head.get("VersionId") or NULL_VERSION_ID)
+        return CurrentVersion(
+            str(head.get("VersionId") or NULL_VERSION_ID),
+            int(head.get("ContentLength") or 0),
+            head.get("LastModified"),
+        )
 
     def remove_every_version(self, bucket: str, key: str) -> int:
         """Delete every version and delete marker of exactly `key`; the count removed.
