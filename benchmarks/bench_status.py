@@ -32,6 +32,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # localaws, when run as a script
 sys.path.insert(0, str(ROOT / "lambdas"))
+sys.path.insert(0, str(ROOT / "cli"))
 
 import boto3  # noqa: E402
 
@@ -43,8 +44,22 @@ TABLE = "camblur-bench-state"
 DAY = date(2026, 11, 25)
 CAMBLUR = Path(sys.executable).with_name("camblur")
 # What the indexes project (terraform/modules/storage/table.tf).
-CAPTURE_DAY_PROJECTION = ["status", "reason", "refine_outcome", "raw_key", "raw_version_id", "camera_id"]
-CAMERA_PROJECTION = ["status", "reason", "refine_outcome", "raw_key", "raw_version_id", "capture_day"]
+CAPTURE_DAY_PROJECTION = [
+    "status",
+    "reason",
+    "refine_outcome",
+    "raw_key",
+    "raw_version_id",
+    "camera_id",
+]
+CAMERA_PROJECTION = [
+    "status",
+    "reason",
+    "refine_outcome",
+    "raw_key",
+    "raw_version_id",
+    "capture_day",
+]
 
 
 def create_table(dynamodb: Any) -> None:
@@ -151,13 +166,7 @@ def seed(endpoint: str, cameras: int, pictures_per_camera: int, days: list[date]
 
 
 def _resource(endpoint: str) -> Any:
-    return boto3.resource(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
+    return boto3.resource("dynamodb", **_client_args(endpoint))
 
 
 def outputs_file(folder: Path) -> Path:
@@ -231,7 +240,36 @@ def main(argv: list[str] | None = None) -> int:
                 f"{name}: {statistics.median(values):.2f} s "
                 f"(median of {len(values)}; {', '.join(f'{v:.2f}' for v in values)})"
             )
+        segments_ratio(endpoint, outputs, day, args.rounds)
     return 0
+
+
+def segments_ratio(endpoint: str, outputs: Path, day: str, rounds: int) -> None:
+    """The day's index read in SEGMENTS parallel queries against one query, in this process:
+    the median of the per-round ratios (each round times both, in random order)."""
+    from camblur_cli.deployment import Deployment
+    from camblur_cli.inspect import SEGMENTS, Inspector
+
+    names = {key: value["value"] for key, value in json.loads(outputs.read_text()).items()}
+    deployment = Deployment.from_outputs(
+        {key: {"value": value} for key, value in names.items()},
+        endpoint_url=endpoint,
+        region=REGION,
+    )
+    rand = random.Random(5)
+    ratios = []
+    for _ in range(rounds):
+        seconds = {}
+        for segments in rand.sample([1, SEGMENTS], 2):
+            inspector = Inspector(deployment, segments=segments)
+            started = time.perf_counter()
+            inspector.status(day, None)
+            seconds[segments] = time.perf_counter() - started
+        ratios.append(seconds[SEGMENTS] / seconds[1])
+    print(
+        f"{SEGMENTS} parallel queries / 1 query (in process): {statistics.median(ratios):.2f} "
+        f"(median of {rounds} per-round ratios)"
+    )
 
 
 def _client_args(endpoint: str) -> dict[str, Any]:

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -106,25 +107,34 @@ class RefineSession:
             deployment.client("sqs"),
         )
 
-    def open(self, run: RefineRun, scope: str) -> None:
-        """Create the run (once) and join the session; raises SessionStopping."""
-        settings = self._schedule_settings()
+    def prepare(self, run: RefineRun, scope: str) -> None:
+        """Create the run item (once): the worker adds its counts to it."""
         now = datetime.now(UTC)
         self._runs.create_run(
             run.day,
             run_id=run.run_id,
             now=now,
-            expires=expires_at(now, int(settings.get("STATE_TTL_DAYS", 400))),
-            model_version_arn=settings.get("MODEL_VERSION_ARN", ""),
+            expires=expires_at(now, int(self._settings.get("STATE_TTL_DAYS", 400))),
+            model_version_arn=self._settings.get("MODEL_VERSION_ARN", ""),
         )
         self._runs.update_runs([run.day], {"scope": scope, "requested_by": "camblur reprocess"})
+
+    def join(self, run: RefineRun) -> None:
+        """Open (or join) the model session, marked as still queueing this run; raises
+        SessionStopping. Only once messages are on the queue: a session makes the reconciler
+        start the model, which must never run without work."""
         self._runs.join_session(
             run.day,
             session_id=f"session#{uuid.uuid4().hex[:12]}",
-            now=now,
-            min_units=int(settings.get("MODEL_MIN_INFERENCE_UNITS", 1)),
-            max_units=int(settings.get("MODEL_MAX_INFERENCE_UNITS", 1)),
+            now=datetime.now(UTC),
+            min_units=int(self._settings.get("MODEL_MIN_INFERENCE_UNITS", 1)),
+            max_units=int(self._settings.get("MODEL_MAX_INFERENCE_UNITS", 1)),
         )
+
+    def release(self, run: RefineRun) -> None:
+        """Stop holding the session open for this run (it stopped early): the reconciler then
+        stops the model once what was sent is refined; a run again joins again."""
+        self._runs.finish_enqueuing(run.day)
 
     def send(self, bodies: Sequence[str]) -> None:
         self._queue.send(bodies)
@@ -142,7 +152,8 @@ class RefineSession:
         )
         self._runs.finish_enqueuing(run.day)
 
-    def _schedule_settings(self) -> dict[str, str]:
+    @cached_property
+    def _settings(self) -> dict[str, str]:
         """The units, model and TTL the stack gave refine_schedule (one Lambda API read)."""
         name = self._deployment.function("refine_schedule")
         try:

@@ -264,7 +264,11 @@ def reprocess(
     progress_file = Checkpoint(path) if restart else Checkpoint.load(path)
     candidates = Finder(deployment).find(selection)
     work = plan(chosen, candidates, progress_file)
-    reprocessor = Reprocessor(deployment, chosen, rate=rate)
+    try:
+        reprocessor = Reprocessor(deployment, chosen, rate=rate)
+    except DeploymentError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
     if progress_file.resumed:
         console.print(
             f"resuming: {work.already} picture(s) handed over before, after {progress_file.after!r}"
@@ -283,7 +287,10 @@ def reprocess(
                 advance=lambda n: progress.advance(task, n),
             )
     except SessionStopping as error:
-        console.print(f"[yellow]{error}: nothing queued; run again in a few minutes[/yellow]")
+        console.print(
+            f"[yellow]{error}: {progress_file.queued} message(s) wait in the refine queue; run "
+            f"again in a few minutes to open a session for them ({path})[/yellow]"
+        )
         raise typer.Exit(1) from error
     except HandoverRefused as error:
         console.print(f"[red]stopped: {error}[/red]; run again to continue from there ({path})")

@@ -113,6 +113,7 @@ class Checkpoint:
     queued: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     run: RefineRun | None = None
+    joined: bool = False  # refine: the run's messages have a model session
 
     @classmethod
     def load(cls, path: Path) -> Checkpoint:
@@ -126,6 +127,7 @@ class Checkpoint:
             queued=int(data.get("queued", 0)),
             skipped=Counter(data.get("skipped", {})),
             run=RefineRun(run["day"], run["run_id"]) if run else None,
+            joined=bool(data.get("joined", False)),
         )
 
     @property
@@ -139,6 +141,7 @@ class Checkpoint:
             "queued": self.queued,
             "skipped": dict(self.skipped),
             "run": {"day": self.run.day, "run_id": self.run.run_id} if self.run else None,
+            "joined": self.joined,
         }
         temporary = self.path.with_suffix(".tmp")
         temporary.write_text(json.dumps(data, indent=2))
@@ -256,29 +259,50 @@ class Reprocessor:
     ) -> None:
         """Hand over `work`, keep `checkpoint` up to date; the checkpoint is removed at the end.
 
-        Raises SessionStopping (refine: the model is being stopped; run again later)."""
+        Raises SessionStopping (refine: the model is being stopped; what was sent waits in the
+        queue, and a run again joins the next session) and HandoverRefused."""
         for reason, count in work.skipped.items():
             checkpoint.skipped[reason] += count
-        if self._session is not None and work.todo and checkpoint.run is None:
+        session = self._session
+        if session is not None and work.todo and checkpoint.run is None:
             checkpoint.run = RefineRun.new()
             checkpoint.save()  # the run's name first: a resume reuses it
-        if self._session is not None and checkpoint.run is not None:
-            self._session.open(checkpoint.run, scope)
-        for batch in batches(work.todo):
-            errors = self._send(batch, checkpoint.run)
-            refused = next((i for i, error in enumerate(errors) if error is not None), None)
-            done = batch if refused is None else batch[:refused]
-            checkpoint.queued += len(done)
-            if done:
-                checkpoint.after = done[-1].raw_key
+        if session is not None and checkpoint.run is not None and work.todo:
+            session.prepare(checkpoint.run, scope)
+        joined = False  # this invocation holds the session open (marked as queueing)
+
+        def join() -> None:
+            nonlocal joined
+            assert session is not None and checkpoint.run is not None
+            session.join(checkpoint.run)  # raises SessionStopping: run again later
+            joined = checkpoint.joined = True
             checkpoint.save()
-            advance(len(done))
-            if refused is not None:
-                # Stop at the first refusal: a run again resumes with that very picture (the
-                # ones after it in this batch may be handed over twice: harmless).
-                raise HandoverRefused(f"{batch[refused].raw_key}: {errors[refused]}")
-        if self._session is not None and checkpoint.run is not None:
-            self._session.close(checkpoint.run, checkpoint.queued, sum(checkpoint.skipped.values()))
+
+        try:
+            if session is not None and checkpoint.queued and not checkpoint.joined:
+                join()  # sent before, but the session was stopping then
+            for batch in batches(work.todo):
+                errors = self._send(batch, checkpoint.run)
+                refused = next((i for i, error in enumerate(errors) if error is not None), None)
+                done = batch if refused is None else batch[:refused]
+                checkpoint.queued += len(done)
+                if done:
+                    checkpoint.after = done[-1].raw_key
+                checkpoint.save()
+                advance(len(done))
+                if session is not None and done and not joined:
+                    join()
+                if refused is not None:
+                    # Stop at the first refusal: a run again resumes with that very picture
+                    # (the ones after it in this batch may be handed over twice: harmless).
+                    raise HandoverRefused(f"{batch[refused].raw_key}: {errors[refused]}")
+        except BaseException:
+            if joined:
+                assert session is not None and checkpoint.run is not None
+                session.release(checkpoint.run)
+            raise
+        if session is not None and checkpoint.run is not None:
+            session.close(checkpoint.run, checkpoint.queued, sum(checkpoint.skipped.values()))
         checkpoint.remove()
 
     def _send(self, batch: list[Candidate], run: RefineRun | None) -> list[str | None]:

@@ -578,3 +578,49 @@ def test_redrive_refine_puts_messages_back_on_the_refine_queue(
     # Run again, it finds nothing
     again = camblur(pipeline.outputs, "redrive", "--refine")
     assert re.search(r"replayed\s*│\s*0", again.output)
+
+
+def test_a_refine_reprocess_never_opens_a_session_for_nothing_nor_into_a_stopping_one(
+    live_env: Live, pipeline: Pipeline, tmp_path: Path
+) -> None:
+    table = live_env.stack.dynamodb.Table(live_env.stack.state_table)
+    # Given only a rejected picture: nothing to refine, so no session (the model stays off)
+    live_env.invoke(live_env.upload(f"cam-1/{DAY}/c.jpg", b"not a picture"))
+    progress = str(tmp_path / "p.json")
+    camblur(
+        pipeline.outputs, "reprocess", "--day", DAY, "--pass", "refine", "--checkpoint", progress
+    )
+    assert "Item" not in table.get_item(Key={"pk": "RUN#ACTIVE", "sk": "SESSION"})
+    # Given a picture to refine while the model is being stopped
+    publish(live_env, f"cam-1/{DAY}/a.jpg", 8)
+    table.put_item(
+        Item={"pk": "RUN#ACTIVE", "sk": "SESSION", "session_id": "s-old", "phase": "STOPPING"}
+    )
+    result = runner.invoke(
+        app,
+        [
+            "reprocess",
+            "--day",
+            DAY,
+            "--pass",
+            "refine",
+            "--checkpoint",
+            progress,
+            "--env",
+            "dev",
+            "--outputs",
+            str(pipeline.outputs),
+        ],
+    )
+    # Then the message waits in the queue, the operator is told to come back
+    assert result.exit_code == 1 and "run again in a few minutes" in result.output
+    [body] = pipeline.bodies("refine")
+    # When the old session has ended and the command is run again
+    table.delete_item(Key={"pk": "RUN#ACTIVE", "sk": "SESSION"})
+    camblur(
+        pipeline.outputs, "reprocess", "--day", DAY, "--pass", "refine", "--checkpoint", progress
+    )
+    # Then it sends nothing twice and opens the session the waiting message needs
+    assert pipeline.bodies("refine") == []
+    session = table.get_item(Key={"pk": "RUN#ACTIVE", "sk": "SESSION"})["Item"]
+    assert session["days"] == {RefineMessage.from_body(body).capture_day}
