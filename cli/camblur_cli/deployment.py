@@ -36,6 +36,9 @@ class Deployment:
     refine_queue_url: str = ""
     raw_key_prefix: str = ""
     queue_names: dict[str, str | None] = field(default_factory=dict)
+    functions: dict[str, str] = field(
+        default_factory=dict
+    )  # by role: live_blur, refine_schedule...
     endpoint_url: str | None = None
     region: str | None = None
 
@@ -60,11 +63,25 @@ class Deployment:
             refine_queue_url=value("refine_queue_url"),
             raw_key_prefix=str(notification.get("prefix") or ""),
             queue_names=dict(value("queue_names", {}) or {}),
+            functions=dict(value("function_names", {}) or {}),
             **where,
         )
 
     def client(self, service: str) -> Any:
         return self._session.client(service, endpoint_url=self.endpoint_url)
+
+    def queue_url(self, role: str) -> str | None:
+        """The URL of the stack's queue in `role` (live, live_dlq, refine, refine_dlq), if any."""
+        name = self.queue_names.get(role)
+        if not name:
+            return None
+        return str(self.client("sqs").get_queue_url(QueueName=name)["QueueUrl"])
+
+    def function(self, role: str) -> str:
+        name = self.functions.get(role)
+        if not name:
+            raise DeploymentError(f"the Terraform outputs name no {role} function (function_names)")
+        return name
 
     def resource(self, service: str) -> Any:
         return self._session.resource(service, endpoint_url=self.endpoint_url)

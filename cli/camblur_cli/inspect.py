@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import chain
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
@@ -21,6 +23,9 @@ from camblur_cli.erasure import CAMERA_INDEX
 from camblur_cli.listing import object_versions, query_all
 
 RUN_DAYS = 7  # refinement runs shown by status
+SEGMENTS = 4  # parallel queries for one day's index entries
+STATUS_NAMES = {"#s": "status", "#r": "reason"}  # both are reserved words
+STATUS_PROJECTION = "camera_id, capture_day, #s, #r, refine_outcome"
 
 
 @dataclass
@@ -58,13 +63,17 @@ class Status:
 
 class Inspector:
     def __init__(
-        self, deployment: Deployment, queue_names: dict[str, str | None] | None = None
+        self,
+        deployment: Deployment,
+        queue_names: dict[str, str | None] | None = None,
+        segments: int = SEGMENTS,
     ) -> None:
         self._deployment = deployment
         self._table = deployment.resource("dynamodb").Table(deployment.state_table)
         self._s3 = deployment.client("s3")
         self._sqs = deployment.client("sqs")
         self._queue_names = queue_names or {}
+        self._segments = segments
 
     def status(self, day: str | None, camera: str | None) -> Status:
         result = Status()
@@ -79,6 +88,11 @@ class Inspector:
                 result.runs.append(_plain(run))
         session = self._get("RUN#ACTIVE", "SESSION")
         result.session = _plain(session) if session else None
+        shown = {run.get("run_day") for run in result.runs}
+        for run_day in sorted((session or {}).get("days", ())):
+            # A reprocess's own run (RUN#reprocess-<id>) while its session is open.
+            if run_day not in shown and (run := self._get(f"RUN#{run_day}", "RUN")):
+                result.runs.append(_plain(run))
         return result
 
     def explain(self, key: str) -> dict[str, Any]:
@@ -97,13 +111,52 @@ class Inspector:
         }
 
     def _pictures(self, day: str | None, camera: str | None) -> Iterator[dict[str, Any]]:
+        """The index entries of one day, of one camera, or of one camera on one day, with only
+        the attributes status counts (less to send, less to decode)."""
         if camera is not None:
-            key = Key("camera_id").eq(camera)
-            items = query_all(self._table, IndexName=CAMERA_INDEX, KeyConditionExpression=key)
+            condition = Key("camera_id").eq(camera)
+            if day is not None:
+                # captured_at is UTC; a capture day (in the cameras' zone) lies within a day of it.
+                moment = date.fromisoformat(day)
+                condition &= Key("captured_at").between(
+                    (moment - timedelta(days=1)).isoformat(),
+                    (moment + timedelta(days=2)).isoformat(),
+                )
+            items = self._query(CAMERA_INDEX, condition)
         else:
-            key = Key("capture_day").eq(day or date.today().isoformat())
-            items = query_all(self._table, IndexName=CAPTURE_DAY_INDEX, KeyConditionExpression=key)
+            items = self._query_segments(day or date.today().isoformat())
         return (item for item in items if day is None or item.get("capture_day") == day)
+
+    def _query(self, index: str, condition: Any, table: Any = None) -> Iterator[dict[str, Any]]:
+        return query_all(
+            table or self._table,
+            IndexName=index,
+            KeyConditionExpression=condition,
+            ProjectionExpression=STATUS_PROJECTION,
+            ExpressionAttributeNames=STATUS_NAMES,
+        )
+
+    def _query_segments(self, day: str) -> Iterator[dict[str, Any]]:
+        """A day in SEGMENTS parallel queries, split on the index's sort key (the item's pk, a
+        hash: the segments are the same size)."""
+        if self._segments <= 1:
+            return self._query(CAPTURE_DAY_INDEX, Key("capture_day").eq(day))
+        prefixes = [f"PICTURE#{digit:x}" for digit in range(16)]
+        groups = [prefixes[index :: self._segments] for index in range(self._segments)]
+
+        # boto3 resources are not thread-safe: one per segment, made here.
+        name = self._deployment.state_table
+        tables = [self._deployment.resource("dynamodb").Table(name) for _ in groups]
+
+        def segment(table: Any, group: list[str]) -> list[dict[str, Any]]:
+            found: list[dict[str, Any]] = []
+            for prefix in group:
+                condition = Key("capture_day").eq(day) & Key("pk").begins_with(prefix)
+                found.extend(self._query(CAPTURE_DAY_INDEX, condition, table))
+            return found
+
+        with ThreadPoolExecutor(max_workers=self._segments) as pool:
+            return chain.from_iterable(list(pool.map(segment, tables, groups)))
 
     def _queue_depths(self) -> dict[str, dict[str, int]]:
         depths = {}

@@ -3,6 +3,8 @@
     camblur status  [--env E] [--day D] [--camera C] [--json]
     camblur explain KEY
     camblur erase   (--key K | --camera C [--since T] [--until T]) [--yes]
+    camblur reprocess (--key K | --camera C [--day D] | --day D) [--pass live|refine] [--rate N]
+    camblur redrive (--live | --refine)
 
 --env picks environments/<E> (default local: the embedded endpoint of `make up`); the stack's
 names come from its Terraform outputs, or from --outputs FILE (a saved `terraform output -json`).
@@ -20,9 +22,24 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from camblur_cli.deployment import Deployment, DeploymentError, resolve
+from camblur_cli.deployment import ROOT, Deployment, DeploymentError, resolve
 from camblur_cli.erasure import Eraser, Scope
+from camblur_cli.handover import SessionStopping
 from camblur_cli.inspect import Inspector
+from camblur_cli.redrive import Redriver, Which
+from camblur_cli.reprocess import (
+    DEFAULT_RATE,
+    Checkpoint,
+    Finder,
+    HandoverRefused,
+    Pass,
+    Reprocessor,
+    Selection,
+    checkpoint_path,
+    plan,
+)
+
+CHECKPOINTS = ROOT / ".camblur" / "reprocess"
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
 console = Console()
@@ -208,3 +225,136 @@ def _aware(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@app.command()
+def reprocess(
+    key: Annotated[str | None, typer.Option(help="one picture's raw key")] = None,
+    camera: Annotated[str | None, typer.Option(help="every picture of one camera")] = None,
+    day: Annotated[
+        str | None, typer.Option(help="capture day YYYY-MM-DD", callback=_capture_day)
+    ] = None,
+    chosen: Annotated[
+        Pass, typer.Option("--pass", help="live: detect and blur again; refine: the model")
+    ] = Pass.LIVE,
+    rate: Annotated[
+        float,
+        typer.Option(
+            min=0.1,
+            max=40.0,
+            help="live pass: pictures a second handed over (below the DetectLabels quota)",
+        ),
+    ] = DEFAULT_RATE,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(help="progress file (default .camblur/reprocess/<env>-<pass>-<scope>.json)"),
+    ] = None,
+    restart: Annotated[bool, typer.Option("--restart", help="ignore a saved progress")] = False,
+    env: EnvOption = "local",
+    outputs: OutputsOption = None,
+) -> None:
+    """Hand pictures back to the deployed pipeline: resumable, paced, summarised."""
+    try:
+        selection = Selection(key=key, camera=camera, day=day)
+    except ValueError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
+    deployment = _deployment(env, outputs)
+    path = checkpoint or checkpoint_path(CHECKPOINTS, env, chosen, selection)
+    progress_file = Checkpoint(path) if restart else Checkpoint.load(path)
+    candidates = Finder(deployment).find(selection)
+    work = plan(chosen, candidates, progress_file)
+    try:
+        reprocessor = Reprocessor(deployment, chosen, rate=rate)
+    except DeploymentError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
+    if progress_file.resumed:
+        console.print(
+            f"resuming: {work.already} picture(s) handed over before, after {progress_file.after!r}"
+        )
+    console.print(
+        f"{selection.describe()}: {len(candidates)} picture(s) found, {len(work.todo)} to hand "
+        f"to {reprocessor.destination()} ({chosen.value} pass)"
+    )
+    try:
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task(f"reprocess ({chosen.value})", total=len(work.todo))
+            reprocessor.run(
+                work,
+                progress_file,
+                selection.describe(),
+                advance=lambda n: progress.advance(task, n),
+            )
+    except SessionStopping as error:
+        console.print(
+            f"[yellow]{error}: {progress_file.queued} message(s) wait in the refine queue; run "
+            f"again in a few minutes to open a session for them ({path})[/yellow]"
+        )
+        raise typer.Exit(1) from error
+    except HandoverRefused as error:
+        console.print(f"[red]stopped: {error}[/red]; run again to continue from there ({path})")
+        _print_reprocess_summary(progress_file)
+        raise typer.Exit(1) from error
+    except KeyboardInterrupt:
+        console.print(f"[yellow]interrupted; run again to continue ({path})[/yellow]")
+        raise typer.Exit(130) from None
+    _print_reprocess_summary(progress_file)
+    if chosen is Pass.REFINE and progress_file.run is not None:
+        console.print(
+            f"refine run {progress_file.run.run_id}: the model reconciler starts the model on "
+            "its next pass, opens the queue once it runs and stops it when the queue is drained"
+        )
+
+
+def _print_reprocess_summary(progress_file: Checkpoint) -> None:
+    table = Table(title="reprocess summary")
+    table.add_column("pictures")
+    table.add_column("count", justify="right")
+    table.add_row("queued", str(progress_file.queued))
+    for reason, count in sorted(progress_file.skipped.items()):
+        table.add_row(f"skipped: {reason}", str(count))
+    console.print(table)
+
+
+@app.command()
+def redrive(
+    live: Annotated[bool, typer.Option("--live", help="the live DLQ")] = False,
+    refine: Annotated[bool, typer.Option("--refine", help="the refine DLQ")] = False,
+    env: EnvOption = "local",
+    outputs: OutputsOption = None,
+) -> None:
+    """Replay dead-lettered work: each message leaves the DLQ only once it was sent back."""
+    if live == refine:
+        console.print("[red]choose one dead-letter queue: --live or --refine[/red]")
+        raise typer.Exit(2)
+    deployment = _deployment(env, outputs)
+    try:
+        redriver = Redriver(deployment, Which.LIVE if live else Which.REFINE)
+    except DeploymentError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
+    depth = redriver.depth()
+    which = "live" if live else "refine"
+    console.print(f"{which} DLQ: about {depth} message(s); replaying to {redriver.destination()}")
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task(f"redrive ({which})", total=depth or None)
+        summary = redriver.redrive(advance=lambda: progress.advance(task))
+    table = Table(title="redrive summary")
+    table.add_column("messages")
+    table.add_column("count", justify="right")
+    table.add_row("replayed", str(summary.replayed))
+    for reason, count in sorted(summary.resolved.items()):
+        table.add_row(f"removed, nothing to do: {reason}", str(count))
+    for reason, count in sorted(summary.kept.items()):
+        table.add_row(f"left in the DLQ: {reason}", str(count))
+    if summary.arrived_meanwhile:
+        table.add_row(
+            "arrived during the redrive (left for the next one)", str(summary.arrived_meanwhile)
+        )
+    console.print(table)
+    if which == "refine" and summary.replayed:
+        console.print(
+            "refine messages wait in the refine queue for the next model session (the nightly "
+            "schedule, or camblur reprocess --pass refine)"
+        )

@@ -65,6 +65,25 @@ def camera_id(key: str, key_prefix: str = "") -> str:
     return segments[0]
 
 
+# `camblur reprocess` (and a redrive of one) asks the live function for a forced redo of the
+# version S3 serves now, in the shape of S3's own s3:TestEvent: {"Event": ..., "Key": ...}.
+REPROCESS_EVENT = "camblur:Reprocess"
+
+
+def reprocess_request(key: str) -> dict[str, str]:
+    return {"Event": REPROCESS_EVENT, "Key": key}
+
+
+def reprocess_key(event: dict[str, Any]) -> str | None:
+    """The raw key a reprocess request names; None for any other event."""
+    if event.get("Event") != REPROCESS_EVENT:
+        return None
+    key = event.get("Key")
+    if not isinstance(key, str) or not key:
+        raise ValueError(f"a reprocess request needs a Key: {str(event)[:200]}")
+    return key
+
+
 def object_events(event: dict[str, Any]) -> list[ObjectEvent]:
     """Every ObjectCreated / ObjectRemoved record of an S3 event; S3 URL-encodes keys, so
     decode each one (not only the first, as Powertools' S3Event.object_key does)."""

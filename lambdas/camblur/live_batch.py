@@ -11,6 +11,8 @@
   after maxReceiveCount receives it rests in the DLQ. Rejected (poison) pictures are recorded
   by the live pass and their messages deleted, as with direct S3 events.
 - `s3:TestEvent`, which S3 sends once when the notification is configured, is deleted unread.
+- `camblur:Reprocess` ({"Event": "camblur:Reprocess", "Key": K}, sent by `camblur reprocess`)
+  redoes the version of K that S3 serves now (camblur.live_pass.LivePass.reprocess).
 """
 
 from __future__ import annotations
@@ -26,8 +28,8 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from camblur.adapters.pacing import half_jitter
 from camblur.adapters.queue import MessageVisibility
 from camblur.adapters.rekognition import Throttled
-from camblur.events import object_events
-from camblur.live_pass import LivePass
+from camblur.events import object_events, reprocess_key
+from camblur.live_pass import LivePass, Outcome
 from camblur.observability import MetricUnit, logger, metrics
 from camblur.sqs_batch import BatchHalted, HaltingBatchProcessor
 
@@ -101,28 +103,41 @@ class LiveBatch:
         if event.get("Event") == TEST_EVENT:
             logger.info("S3 test event deleted", bucket=event.get("Bucket"))
             return []
-        statuses = []
-        for upload in object_events(event):
-            try:
-                statuses.append(self._service.process(upload).status)
-            except Throttled:
-                metrics.add_metric(name="PicturesHandedBack", unit=MetricUnit.Count, value=1)
-                logger.info(
-                    "throttled: picture handed back to the queue",
-                    bucket=upload.bucket,
-                    key=upload.key,
-                    status="THROTTLED",
-                )
-                raise
-            except Exception:
-                logger.exception(
-                    "picture failed; its message returns to the queue",
-                    bucket=upload.bucket,
-                    key=upload.key,
-                    status="FAILED",
-                )
-                raise
-        return statuses
+        try:
+            reprocess = reprocess_key(event)
+        except ValueError as error:
+            raise MalformedMessage(str(error)) from None
+        if reprocess is not None:
+            bucket = self._service.raw_bucket
+            return [self._run(bucket, reprocess, lambda: self._service.reprocess(reprocess))]
+        return [
+            self._run(
+                upload.bucket, upload.key, lambda upload=upload: self._service.process(upload)
+            )
+            for upload in object_events(event)
+        ]
+
+    @staticmethod
+    def _run(bucket: str, key: str, work: Callable[[], Outcome]) -> str:
+        try:
+            return work().status
+        except Throttled:
+            metrics.add_metric(name="PicturesHandedBack", unit=MetricUnit.Count, value=1)
+            logger.info(
+                "throttled: picture handed back to the queue",
+                bucket=bucket,
+                key=key,
+                status="THROTTLED",
+            )
+            raise
+        except Exception:
+            logger.exception(
+                "picture failed; its message returns to the queue",
+                bucket=bucket,
+                key=key,
+                status="FAILED",
+            )
+            raise
 
     def _delay(self, record: SQSRecord, error: BaseException, halted: str | None) -> int | None:
         """Seconds until a handed-back message is visible again; None keeps the queue's."""

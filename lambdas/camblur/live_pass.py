@@ -30,6 +30,7 @@ from camblur.adapters.state import (
     StateConflict,
     Status,
     expires_at,
+    from_iso,
 )
 from camblur.adapters.storage import (
     PictureStore,
@@ -72,6 +73,10 @@ class LivePass:
         self._plates = plates
         self._clock = clock
 
+    @property
+    def raw_bucket(self) -> str:
+        return self._config.raw_bucket
+
     def process(self, upload: ObjectEvent) -> Outcome:
         with logger.append_context_keys(bucket=upload.bucket, key=upload.key):
             outcome = self._remove(upload) if upload.removed else self._process(upload)
@@ -84,10 +89,51 @@ class LivePass:
             )
             return outcome
 
-    def _process(self, upload: ObjectEvent, restored: bool = False) -> Outcome:
+    def reprocess(self, key: str) -> Outcome:
+        """A forced redo of the raw version S3 serves now (`camblur reprocess`, or a redrive).
+
+        Processed as that version's upload event, with the capture time and S3 sequencer the
+        item holds (so that event order and capture day stay), but never skipped as a
+        duplicate: only a refinement of that version stays, as it would for any live event.
+        """
+        bucket = self._config.raw_bucket
+        with logger.append_context_keys(bucket=bucket, key=key):
+            state = self._state.get(key)
+            current = self._store.current(bucket, key)
+            if current is None:
+                # Deleted or expired: the removal's own event takes care of the copy and item.
+                outcome = Outcome(key, "NO_CURRENT_VERSION")
+            else:
+                captured = from_iso(state.extra.get("captured_at")) if state else None
+                upload = ObjectEvent(
+                    bucket=bucket,
+                    key=key,
+                    version_id=current.version_id,
+                    size=current.size,
+                    event_time=captured or current.last_modified or self._clock(),
+                    sequencer=str(state.extra.get("sequencer") or "") if state else "",
+                )
+                outcome = self._process(upload, force=True)
+            logger.info(
+                "picture reprocessed",
+                status=outcome.status,
+                persons=outcome.persons,
+                plates=outcome.plates,
+                reason=outcome.reason,
+            )
+            return outcome
+
+    def _process(self, upload: ObjectEvent, restored: bool = False, force: bool = False) -> Outcome:
         state = self._state.get(upload.key)
-        # A restored version may be the very one the item says DELETED: it is served again.
-        done = _done_status(state, upload, LIVE_DONE - {Status.DELETED} if restored else LIVE_DONE)
+        # A forced redo skips what is done, except a refinement of this very version; a
+        # restored version may be the very one the item says DELETED: it is served again.
+        if force:
+            skip = {Status.REFINED}
+        elif restored:
+            skip = LIVE_DONE - {Status.DELETED}
+        else:
+            skip = LIVE_DONE
+        done = _done_status(state, upload, skip)
         if done is not None:
             # At-least-once delivery: the same version again costs nothing and changes nothing.
             metrics.add_metric(name="DuplicateEvents", unit=MetricUnit.Count, value=1)

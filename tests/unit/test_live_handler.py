@@ -12,6 +12,7 @@ from PIL import Image
 from camblur.adapters import aws
 from camblur.adapters.state import picture_pk
 from camblur.core.errors import TransientError
+from camblur.events import reprocess_request
 from camblur.handlers import live
 from tests.support.live import PERSON, Live, labels_response
 from tests.support.pictures import astronaut, decode, encode, jpeg_bytes, jpeg_segments, photo_like
@@ -226,3 +227,34 @@ def test_the_camera_id_follows_the_notification_prefix(
     live_env.invoke(event)
     # Then the camera id is the segment after the prefix
     assert live_env.state("cameras/cam-12/2026-11-25/0800.jpg")["camera_id"] == "cam-12"
+
+
+def test_a_direct_reprocess_request_redoes_the_picture(live_env: Live) -> None:
+    # Given a picture blurred live with no person found
+    live_env.expect_detection(labels_response())
+    live_env.invoke(live_env.upload("cam-1/again.jpg", jpeg_bytes(photo_like(200, 150))))
+    assert live_env.state("cam-1/again.jpg")["boxes"] == []
+    # When the live function is invoked (asynchronously, as for S3) with a reprocess request
+    live_env.expect_detection(labels_response(PERSON))
+    result = live_env.invoke(reprocess_request("cam-1/again.jpg"))
+    # Then it is detected and blurred again, with the person found this time
+    assert result["processed"][0]["status"] == "LIVE_BLURRED"
+    assert [box["label"] for box in live_env.state("cam-1/again.jpg")["boxes"]] == ["person"]
+
+
+def test_a_reprocess_request_never_replaces_a_refinement(live_env: Live) -> None:
+    event = live_env.upload("cam-1/refined.jpg", jpeg_bytes(photo_like(200, 150)))
+    live_env.expect_detection(labels_response())
+    live_env.invoke(event)
+    table = live_env.stack.dynamodb.Table(live_env.stack.state_table)
+    table.update_item(
+        Key={"pk": picture_pk("cam-1/refined.jpg"), "sk": "STATE"},
+        UpdateExpression="SET #s = :refined",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":refined": "REFINED"},
+    )
+    # When it is reprocessed live (no Rekognition stub: no call may be made)
+    result = live_env.invoke(reprocess_request("cam-1/refined.jpg"))
+    # Then the refinement stays
+    assert result["processed"][0]["status"] == "DUPLICATE_REFINED"
+    assert live_env.state("cam-1/refined.jpg")["status"] == "REFINED"

@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
+from camblur.events import reprocess_request
 from camblur.handlers import live
 from tests.support.aws import REGION
 from tests.support.lambda_context import LambdaContext
@@ -202,3 +203,67 @@ def test_a_direct_s3_event_still_works(queue: LiveQueue) -> None:
     event = queue.upload("cam-1/direct.jpg")
     queue.live.expect_detection(labels_response())
     assert live.handler(event, LambdaContext())["processed"][0]["status"] == "LIVE_BLURRED"
+
+
+def test_a_reprocess_request_redoes_the_current_version_that_was_done_already(
+    queue: LiveQueue,
+) -> None:
+    # Given a picture blurred live with no person found
+    key = "cam-1/2026-11-25/redo.jpg"
+    event = queue.upload(key)
+    queue.send(event)
+    queue.live.expect_detection(labels_response())
+    assert queue.invoke(queue.receive()) == []
+    before = queue.live.state(key)
+    assert before["status"] == "LIVE_BLURRED" and before["boxes"] == []
+    # When the operator reprocesses it and Rekognition now finds a person
+    queue.send(reprocess_request(key))
+    queue.live.expect_detection(labels_response(PERSON))
+    assert queue.invoke(queue.receive()) == []
+    # Then the same version is detected and published again (not skipped as a duplicate),
+    # with its capture time and event order kept
+    after = queue.live.state(key)
+    assert after["status"] == "LIVE_BLURRED"
+    assert [box["label"] for box in after["boxes"]] == ["person"]
+    for name in ("raw_version_id", "captured_at", "capture_day", "event_order"):
+        assert after[name] == before[name], name
+    versions = queue.live.stack.s3.list_object_versions(
+        Bucket=queue.live.stack.blurred_bucket, Prefix=key
+    )["Versions"]
+    assert len(versions) == 2
+    # And the S3 event delivered once more is still a duplicate (no Rekognition call)
+    queue.send(event)
+    assert queue.invoke(queue.receive()) == []
+
+
+def test_a_reprocess_request_for_a_picture_never_recorded_creates_its_item(
+    queue: LiveQueue,
+) -> None:
+    # Given a picture whose S3 event was lost
+    key = "cam-2/2026-11-25/lost.jpg"
+    queue.upload(key)
+    # When it is reprocessed, then it is blurred and recorded under its camera
+    queue.send(reprocess_request(key))
+    queue.live.expect_detection(labels_response(PERSON))
+    assert queue.invoke(queue.receive()) == []
+    state = queue.live.state(key)
+    assert state["status"] == "LIVE_BLURRED" and state["camera_id"] == "cam-2"
+    assert queue.live.blurred_keys() == [key]
+
+
+def test_a_reprocess_request_for_a_deleted_picture_publishes_nothing(queue: LiveQueue) -> None:
+    # Given a picture whose raw object was deleted (no Rekognition stub: none may be called)
+    key = "cam-1/gone.jpg"
+    queue.upload(key)
+    queue.live.stack.s3.delete_object(Bucket=queue.live.stack.raw_bucket, Key=key)
+    # When it is reprocessed, then the message is done and nothing is written
+    queue.send(reprocess_request(key))
+    assert queue.invoke(queue.receive()) == []
+    assert queue.live.blurred_keys() == []
+    assert queue.live.state(key) is None
+
+
+def test_a_reprocess_request_without_a_key_fails_alone(queue: LiveQueue) -> None:
+    queue.send({"Event": "camblur:Reprocess"})
+    [record] = queue.receive()
+    assert queue.invoke([record]) == [record["messageId"]]

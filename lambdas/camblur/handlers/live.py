@@ -2,7 +2,8 @@
 
 Two event shapes: SQS batches from the live queue whose bodies are S3 notifications (the
 default trigger, live_trigger = "sqs"; camblur.live_batch: partial batch response), and a
-direct S3 event (an asynchronous invocation by S3, live_trigger = "s3_async").
+direct S3 event (an asynchronous invocation by S3, live_trigger = "s3_async"). Either may carry a
+reprocess request instead (`camblur reprocess`: {"Event": "camblur:Reprocess", "Key": K}).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from camblur.adapters.rekognition import PeopleDetector
 from camblur.adapters.state import BlurStateTable
 from camblur.adapters.storage import PictureStore
 from camblur.core.errors import TransientError
-from camblur.events import object_events
+from camblur.events import object_events, reprocess_key
 from camblur.live_pass import LivePass
 from camblur.observability import logger, metrics
 from camblur.plates import make_localiser
@@ -93,6 +94,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def _direct(event: dict[str, Any]) -> dict[str, Any]:
     """Process every record; if any failed transiently, raise after the others are done."""
     service = live_pass()
+    reprocess = reprocess_key(event)
+    if reprocess is not None:
+        # Fails like any picture: Lambda retries, then the request rests in the live DLQ.
+        return {"processed": [service.reprocess(reprocess).__dict__]}
     outcomes, failures = [], []
     for upload in object_events(event):
         try:
