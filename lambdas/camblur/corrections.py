@@ -36,11 +36,10 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
-from camblur.core.boxes import Box
+from camblur.core.boxes import ZONE_SOURCE, Box
 
-ZONE_SOURCE = "zone"
 ZONE_LABEL = "zone"
 MANUAL_SOURCE = "manual"
 ZONE_CACHE_SECONDS = 60.0
@@ -184,6 +183,10 @@ class ZoneSet:
             int(item.get("revision", 0)),
             tuple(Zone.from_item(zone) for zone in item.get("zones", [])),
         )
+
+
+class ZoneSource(Protocol):
+    def zones(self, camera_id: str) -> ZoneSet: ...
 
 
 class ZoneCache:
