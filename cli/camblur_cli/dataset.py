@@ -184,7 +184,6 @@ def _reviewed(
         items = (
             table.get_item(Key={"pk": picture_pk(entry["raw_key"]), "sk": "STATE"}).get("Item")
             for entry in query_all(table, IndexName=index, KeyConditionExpression=condition)
-            if entry.get("status") in EXPORTABLE
         )
     for item in items:
         if not item or not item.get("reviewed_at"):
