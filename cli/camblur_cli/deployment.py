@@ -36,9 +36,7 @@ class Deployment:
     refine_queue_url: str = ""
     raw_key_prefix: str = ""
     queue_names: dict[str, str | None] = field(default_factory=dict)
-    functions: dict[str, str] = field(
-        default_factory=dict
-    )  # by role: live_blur, refine_schedule...
+    function_names: dict[str, str] = field(default_factory=dict)
     endpoint_url: str | None = None
     region: str | None = None
 
@@ -63,7 +61,7 @@ class Deployment:
             refine_queue_url=value("refine_queue_url"),
             raw_key_prefix=str(notification.get("prefix") or ""),
             queue_names=dict(value("queue_names", {}) or {}),
-            functions=dict(value("function_names", {}) or {}),
+            function_names=dict(value("function_names", {}) or {}),
             **where,
         )
 
@@ -78,7 +76,7 @@ class Deployment:
         return str(self.client("sqs").get_queue_url(QueueName=name)["QueueUrl"])
 
     def function(self, role: str) -> str:
-        name = self.functions.get(role)
+        name = self.function_names.get(role)
         if not name:
             raise DeploymentError(f"the Terraform outputs name no {role} function (function_names)")
         return name

@@ -13,6 +13,8 @@
 - `s3:TestEvent`, which S3 sends once when the notification is configured, is deleted unread.
 - `camblur:Reprocess` ({"Event": "camblur:Reprocess", "Key": K}, sent by `camblur reprocess`)
   redoes the version of K that S3 serves now (camblur.live_pass.LivePass.reprocess).
+- A "reblur this key" message (camblur.corrections: a person added a manual box) blurs the
+  picture again with every recorded box; retried and dead-lettered like an S3 event.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from camblur.adapters.pacing import half_jitter
 from camblur.adapters.queue import MessageVisibility
 from camblur.adapters.rekognition import Throttled
+from camblur.corrections import reblur_key
 from camblur.events import object_events, reprocess_key
 from camblur.live_pass import LivePass, Outcome
 from camblur.observability import MetricUnit, logger, metrics
@@ -105,11 +108,15 @@ class LiveBatch:
             return []
         try:
             reprocess = reprocess_key(event)
+            reblur = reblur_key(event)
         except ValueError as error:
             raise MalformedMessage(str(error)) from None
         if reprocess is not None:
             bucket = self._service.raw_bucket
             return [self._run(bucket, reprocess, lambda: self._service.reprocess(reprocess))]
+        if reblur is not None:
+            bucket = self._service.raw_bucket
+            return [self._run(bucket, reblur, lambda: self._service.reblur(reblur))]
         return [
             self._run(
                 upload.bucket, upload.key, lambda upload=upload: self._service.process(upload)

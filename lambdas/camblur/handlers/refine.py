@@ -15,6 +15,7 @@ from camblur.adapters.queue import MessageVisibility
 from camblur.adapters.rekognition import CustomLabelsDetector
 from camblur.adapters.state import BlurStateTable, RunTable
 from camblur.adapters.storage import PictureStore
+from camblur.corrections import ZoneCache
 from camblur.observability import logger, metrics
 from camblur.refine.batch import DEADLINE_MARGIN_SECONDS
 from camblur.refine.worker import RefineWorker
@@ -53,6 +54,7 @@ def worker() -> RefineWorker:
             ),
         ),
         visibility=MessageVisibility(bounded_client("sqs", budget / 4, STORE_ATTEMPTS)),
+        zones=ZoneCache(settings.state_table),
     )
 
 
