@@ -36,6 +36,7 @@ class Deployment:
     refine_queue_url: str = ""
     raw_key_prefix: str = ""
     queue_names: dict[str, str | None] = field(default_factory=dict)
+    function_names: dict[str, str] = field(default_factory=dict)
     endpoint_url: str | None = None
     region: str | None = None
 
@@ -60,6 +61,7 @@ class Deployment:
             refine_queue_url=value("refine_queue_url"),
             raw_key_prefix=str(notification.get("prefix") or ""),
             queue_names=dict(value("queue_names", {}) or {}),
+            function_names=dict(value("function_names", {}) or {}),
             **where,
         )
 

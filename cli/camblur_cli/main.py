@@ -3,6 +3,9 @@
     camblur status  [--env E] [--day D] [--camera C] [--json]
     camblur explain KEY
     camblur erase   (--key K | --camera C [--since T] [--until T]) [--yes]
+    camblur zones set|list|remove CAMERA ...
+    camblur blur KEY --box L,T,W,H [--label person|plate]
+    camblur dataset export (--camera C | --day D | --reviewed) [--to s3://bucket/prefix]
 
 --env picks environments/<E> (default local: the embedded endpoint of `make up`); the stack's
 names come from its Terraform outputs, or from --outputs FILE (a saved `terraform output -json`).
@@ -20,11 +23,15 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from camblur_cli.correction_commands import blur, dataset_app, zones_app
 from camblur_cli.deployment import Deployment, DeploymentError, resolve
 from camblur_cli.erasure import Eraser, Scope
 from camblur_cli.inspect import Inspector
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, add_completion=False)
+app.add_typer(zones_app, name="zones")
+app.add_typer(dataset_app, name="dataset")
+app.command("blur")(blur)
 console = Console()
 
 EnvOption = Annotated[str, typer.Option("--env", help="environments/<ENV> to talk to")]

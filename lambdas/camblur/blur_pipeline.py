@@ -120,6 +120,31 @@ class BlurPipeline:
         detection = _detect_with_fallback(detect, raw, picture)
         return Detected(raw, data, detection, picture)
 
+    def load(self, raw: RawVersion) -> Detected:
+        """Read and decode `raw` without detecting anything: a re-blur with recorded boxes
+        only (manual boxes, zones), which costs no detection. Raises RawPictureMissing."""
+        data = self._store.read(raw.bucket, raw.key, raw.version_id)
+        return Detected(raw, data, Detection((), "none", ""), self._decode(data))
+
+    def anonymise_published(self, blurred_key: str, boxes: Sequence[Box]) -> Published:
+        """Anonymise the published copy further, for a picture whose raw version is gone
+        (expired): the copy is already blurred and free of metadata, and its pixels are the
+        upright picture the boxes' ratios refer to. Raises RawPictureMissing when there is no
+        published copy either."""
+        bucket = self._config.blurred_bucket
+        data = self._store.read(bucket, blurred_key)
+        picture = self._decode(data)
+        blurred = anonymise(picture, list(boxes), self._config.blur_settings)
+        self._store.write_jpeg(bucket, blurred_key, blurred)
+        return Published(
+            blurred_key=blurred_key,
+            boxes=tuple(boxes),
+            raw_sha256="",
+            blurred_sha256=sha256(blurred),
+            width=picture.size[0],
+            height=picture.size[1],
+        )
+
     def localise(self, detected: Detected, localise: Localise) -> Detected:
         """Add what `localise` finds inside `detected`'s vehicles, on the very same pixels."""
         picture = detected._picture or self._decode(detected.data)

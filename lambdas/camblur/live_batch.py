@@ -11,6 +11,8 @@
   after maxReceiveCount receives it rests in the DLQ. Rejected (poison) pictures are recorded
   by the live pass and their messages deleted, as with direct S3 events.
 - `s3:TestEvent`, which S3 sends once when the notification is configured, is deleted unread.
+- A "reblur this key" message (camblur.corrections: a person added a manual box) blurs the
+  picture again with every recorded box; retried and dead-lettered like an S3 event.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from camblur.adapters.pacing import half_jitter
 from camblur.adapters.queue import MessageVisibility
 from camblur.adapters.rekognition import Throttled
+from camblur.corrections import reblur_key
 from camblur.events import object_events
 from camblur.live_pass import LivePass
 from camblur.observability import MetricUnit, logger, metrics
@@ -101,6 +104,12 @@ class LiveBatch:
         if event.get("Event") == TEST_EVENT:
             logger.info("S3 test event deleted", bucket=event.get("Bucket"))
             return []
+        try:
+            key = reblur_key(event)
+        except ValueError as error:
+            raise MalformedMessage(str(error)) from None
+        if key is not None:
+            return [self._service.reblur(key).status]
         statuses = []
         for upload in object_events(event):
             try:

@@ -140,6 +140,17 @@ run "policies_are_least_privilege" {
     ]))
     error_message = "Only live_blur deletes, and only blurred copies (a removed raw picture's): no function deletes raw pictures."
   }
+
+  assert {
+    condition = [
+      for function in keys(var.role_names) : function
+      if anytrue([
+        for statement in jsondecode(aws_iam_role_policy.this[function].policy).Statement :
+        contains(flatten([statement.Action]), "s3:GetObject") && statement.Resource == "${var.resources.blurred_bucket_arn}/*"
+      ])
+    ] == ["live_blur"]
+    error_message = "live_blur, and only it, reads published copies (a manual box on a picture whose raw expired is applied to the copy)."
+  }
 }
 
 run "role_names_need_all_four_functions" {

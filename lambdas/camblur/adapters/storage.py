@@ -55,6 +55,18 @@ class PictureStore:
                 removed += 1
         return removed
 
+    def remove_noncurrent_versions(self, bucket: str, key: str) -> int:
+        """Delete every version of exactly `key` but the current one; the count removed."""
+        removed = 0
+        paginator = self._s3.get_paginator("list_object_versions")
+        for page in paginator.paginate(Bucket=bucket, Prefix=key):
+            for entry in (*page.get("Versions", []), *page.get("DeleteMarkers", [])):
+                if entry["Key"] != key or entry.get("IsLatest"):
+                    continue
+                self._s3.delete_object(Bucket=bucket, Key=key, VersionId=entry["VersionId"])
+                removed += 1
+        return removed
+
     def write_jpeg(self, bucket: str, key: str, data: bytes) -> None:
         # No user metadata and no tags are copied from the raw object: only pixels leave.
         self._s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType="image/jpeg")

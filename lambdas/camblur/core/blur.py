@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from PIL import Image, ImageCms, ImageDraw, ImageFilter
 
-from camblur.core.boxes import Box
+from camblur.core.boxes import ZONE_SOURCE, Box
 from camblur.core.picture import Picture
 
 MAX_CELLS_ACROSS = 6  # cells across the long side of a grown box
@@ -45,7 +45,9 @@ def anonymise(picture: Picture, boxes: list[Box], settings: BlurSettings) -> byt
     image = picture.image
     width, height = image.size
     for box in boxes:
-        region = box.to_pixels(width, height, settings.margin)
+        # A privacy zone is the area an operator chose, not a detector's guess: not grown.
+        margin = 0.0 if box.source == ZONE_SOURCE else settings.margin
+        region = box.to_pixels(width, height, margin)
         if region[2] > region[0] and region[3] > region[1]:
             _obscure(image, region, settings.style)
     return encode_jpeg(

@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
+ZONE_SOURCE = "zone"  # a privacy zone's box (camblur.corrections): anonymised as drawn, not grown
+
 
 @dataclass(frozen=True)
 class Box:

@@ -1,8 +1,9 @@
 """Lambda 1, live_blur: a new raw picture → blurred copy + state.
 
-Two event shapes: SQS batches from the live queue whose bodies are S3 notifications (the
-deployed trigger, camblur.live_batch: partial batch response), and a direct S3 event (an
-asynchronous invocation by S3; kept for compatibility and tests).
+Three event shapes: SQS batches from the live queue whose bodies are S3 notifications or
+reblur messages (live_trigger = "sqs", camblur.live_batch: partial batch response); a direct S3
+event (an asynchronous invocation by S3, live_trigger = "s3_async"); and a reblur payload
+invoked asynchronously by `camblur blur` under s3_async (camblur.corrections).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from camblur.adapters.rekognition import PeopleDetector
 from camblur.adapters.state import BlurStateTable
 from camblur.adapters.storage import PictureStore
 from camblur.core.errors import TransientError
+from camblur.corrections import ZoneCache, reblur_key
 from camblur.events import object_events
 from camblur.live_pass import LivePass
 from camblur.observability import logger, metrics
@@ -54,9 +56,10 @@ def build_live_pass(
     )
     state = BlurStateTable(settings.state_table, dynamodb)
     plates = make_localiser(settings.plate_detector)
+    zones = ZoneCache(settings.state_table, dynamodb)
     if now is None:
-        return LivePass(settings, PictureStore(s3), state, detector, plates)
-    return LivePass(settings, PictureStore(s3), state, detector, plates, clock=now)
+        return LivePass(settings, PictureStore(s3), state, detector, plates, zones=zones)
+    return LivePass(settings, PictureStore(s3), state, detector, plates, clock=now, zones=zones)
 
 
 @cache
@@ -87,6 +90,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return LiveBatch(live_pass(), MessageVisibility()).handle(
             event["Records"], remaining_seconds
         )
+    key = reblur_key(event)
+    if key is not None:
+        # Asynchronous: a failure raises, Lambda retries, then the on-failure destination.
+        return {"processed": [live_pass().reblur(key).__dict__]}
     return _direct(event)
 
 

@@ -14,6 +14,7 @@ from camblur.adapters.pacing import PacedRekognition, Pacer, TokenBucket, instan
 from camblur.adapters.rekognition import CustomLabelsDetector
 from camblur.adapters.state import BlurStateTable, RunTable
 from camblur.adapters.storage import PictureStore
+from camblur.corrections import ZoneCache
 from camblur.observability import logger, metrics
 from camblur.refine.worker import RefineWorker
 
@@ -40,6 +41,7 @@ def worker() -> RefineWorker:
                 ),
             ),
         ),
+        zones=ZoneCache(settings.state_table),
     )
 
 

@@ -37,10 +37,11 @@ from camblur.adapters.rekognition import (
 )
 from camblur.adapters.state import NOT_REFINABLE, PictureState, RunTable, StateConflict, Status
 from camblur.adapters.storage import PictureStore, RawPictureMissing
-from camblur.blur_pipeline import BlurPipeline, Detected, RawVersion, VersionNotCurrent
+from camblur.blur_pipeline import BlurPipeline, Detected, RawVersion, VersionNotCurrent, union
 from camblur.config import RefineConfig
 from camblur.core.boxes import Box
 from camblur.core.errors import PictureRejected, TransientError
+from camblur.corrections import NoZones, ZoneSource, corrections_for
 from camblur.observability import MetricUnit, logger, metrics
 from camblur.refine.batch import DEADLINE_MARGIN_SECONDS, BatchResult, RefineBatchProcessor
 from camblur.refine.messages import MalformedMessage, PictureStates, RefineMessage
@@ -68,8 +69,10 @@ class RefineWorker:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
+        zones: ZoneSource | None = None,
     ) -> None:
         self._config = config
+        self._zones = zones or NoZones()
         self._pipeline = BlurPipeline(config, store)
         self._pictures = pictures
         self._runs = runs
@@ -223,8 +226,14 @@ class RefineWorker:
     def _publish(
         self, detected: Detected, previous: PictureState, message: RefineMessage
     ) -> Outcome:
+        # Every box stored, then manual boxes and zones (one added since the live pass, or a
+        # zone set with an earlier start): people's corrections survive the refinement.
+        extra = previous.extra
+        found = corrections_for(
+            extra, self._zones.zones(previous.camera_id), extra.get("captured_at")
+        )
         published = self._pipeline.publish(
-            detected, keep=previous.boxes, blurred_key=previous.blurred_key
+            detected, keep=union(previous.boxes, found.boxes), blurred_key=previous.blurred_key
         )
         detection = detected.detection
         self._pictures.record_refined(
@@ -232,6 +241,7 @@ class RefineWorker:
             published.boxes,
             {
                 **self._outcome_attributes(message, Outcome.REFINED),
+                "zones": found.zone_attribute(extra.get("zones", [])),
                 "refined_at": self._clock().isoformat(),
                 "refine_detector": detection.detector,
                 "refine_model_version": detection.model_version,

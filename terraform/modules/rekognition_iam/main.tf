@@ -96,6 +96,14 @@ locals {
           Resource = "${var.resources.blurred_bucket_arn}/*"
         },
         {
+          # A manual box on a picture whose raw version expired: the published copy is
+          # anonymised further (camblur.corrections). Blurred pictures only, never raw.
+          Sid      = "ReadPublishedPictures"
+          Effect   = "Allow"
+          Action   = "s3:GetObject"
+          Resource = "${var.resources.blurred_bucket_arn}/*"
+        },
+        {
           Sid      = "ListBlurredVersions"
           Effect   = "Allow"
           Action   = "s3:ListBucketVersions"

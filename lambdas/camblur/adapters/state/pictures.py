@@ -86,7 +86,7 @@ class BlurStateTable:
         item = self._items.get(_picture_key(raw_key))
         return PictureState.from_item(item) if item else None
 
-    def record_live(self, item: dict[str, Any]) -> None:
+    def record_live(self, item: dict[str, Any], manual_revision: int | None = None) -> None:
         """Write a live event's outcome unless the item already follows a later event.
 
         S3 delivers at least once and in any order: `event_order` (camblur.events.sequence_order)
@@ -95,7 +95,9 @@ class BlurStateTable:
         version never replaces a newer one and nothing live ever downgrades a refinement. An
         event without a sequencer (made by hand) cannot be ordered: it may only create the item
         or redo the version the item already names, never over a refinement of it.
-        Raises StateConflict otherwise.
+        Raises StateConflict otherwise, and also when a manual box was added since the item was
+        read (`manual_revision`, camblur.corrections): a PutItem replaces the item, and must
+        not replace it without that box.
         """
         order = item.get("event_order") or ""
         refined_same_version = Attr("status").eq(Status.REFINED.value) & Attr("raw_version_id").eq(
@@ -112,7 +114,30 @@ class BlurStateTable:
                 | Attr("event_order").lt(order)
                 | (Attr("event_order").eq(order) & Attr("status").ne(Status.REFINED.value))
             )
+        if manual_revision is None:
+            condition &= Attr("manual_revision").not_exists()
+        else:
+            condition &= Attr("manual_revision").eq(manual_revision)
         self._items.put({**_picture_key(item["raw_key"]), **item}, condition)
+
+    def record_reblurred(
+        self, previous: PictureState, boxes: Sequence[Box], attributes: dict[str, Any]
+    ) -> None:
+        """Record a re-blur with recorded boxes: the status stays, the boxes grow.
+
+        Conditional like record_refined (same raw version, same `updated_at`): a pass or a
+        manual box that wrote meanwhile makes it raise StateConflict, and the caller redoes it
+        from a fresh read.
+        """
+        seen = previous.extra.get("updated_at")
+        same_revision = (
+            Attr("updated_at").not_exists() if seen is None else Attr("updated_at").eq(seen)
+        )
+        self._items.update(
+            _picture_key(previous.raw_key),
+            _same_version(previous) & same_revision & Attr("status").ne(Status.DELETED.value),
+            set={**attributes, "boxes": [box.to_item() for box in boxes]},
+        )
 
     def pictures_of_day_page(
         self, capture_day: str, cursor: dict[str, Any] | None = None, limit: int | None = None
