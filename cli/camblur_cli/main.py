@@ -8,6 +8,7 @@
     camblur zones set|list|remove CAMERA ...
     camblur blur KEY --box L,T,W,H [--label person|plate]
     camblur dataset export (--camera C | --day D | --reviewed) [--to s3://bucket/prefix]
+    camblur review  [--port P]   (a local page on 127.0.0.1: review a day, add boxes)
 
 --env picks environments/<E> (default local: the embedded endpoint of `make up`); the stack's
 names come from its Terraform outputs, or from --outputs FILE (a saved `terraform output -json`).
@@ -365,3 +366,29 @@ def redrive(
             "refine messages wait in the refine queue for the next model session (the nightly "
             "schedule, or camblur reprocess --pass refine)"
         )
+
+
+@app.command()
+def review(
+    port: Annotated[int, typer.Option(help="port on 127.0.0.1 (0: any free port)")] = 8765,
+    days: Annotated[int, typer.Option(help="capture days the camera list looks back")] = 14,
+    env: EnvOption = "local",
+    outputs: OutputsOption = None,
+) -> None:
+    """Review pictures in the browser: a local page on 127.0.0.1 only, blurred copies only."""
+    from camblur_cli.review.app import ReviewServer  # Flask only when the page is wanted
+
+    deployment = _deployment(env, outputs)
+    who = deployment.client("sts").get_caller_identity()["Arn"]
+    try:
+        server = ReviewServer(deployment, who, port=port, days=days)
+    except OSError as error:
+        console.print(f"[red]cannot listen on 127.0.0.1:{port}: {error}[/red]")
+        raise typer.Exit(2) from error
+    console.print(f"review page on {server.url} (corrections recorded as {who}); Ctrl-C stops it")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
