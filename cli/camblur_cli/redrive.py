@@ -31,7 +31,7 @@ from typing import Any
 from camblur.adapters.queue import SQS_MAX_BATCH, RefineQueue
 from camblur.adapters.state import LIVE_DONE, NOT_REFINABLE, Status, picture_pk
 from camblur.core.errors import TransientError
-from camblur.events import NULL_VERSION_ID, object_events, reprocess_key
+from camblur.events import NULL_VERSION_ID, object_events, reblur_key, reprocess_key
 from camblur.refine.messages import MalformedMessage, RefineMessage
 from camblur_cli.deployment import Deployment, DeploymentError
 from camblur_cli.handover import LiveTarget
@@ -73,11 +73,11 @@ def live_payload(body: str) -> dict[str, Any]:
     if message.get("Event") == TEST_EVENT:
         return message
     try:
-        is_reprocess = reprocess_key(message) is not None
+        is_request = reprocess_key(message) is not None or reblur_key(message) is not None
     except ValueError as error:
         raise Unreplayable(str(error)) from None
-    if not is_reprocess and not _object_events(message):
-        raise Unreplayable("not an S3 object event nor a reprocess request")
+    if not is_request and not _object_events(message):
+        raise Unreplayable("not an S3 object event, a reprocess or a reblur request")
     return message
 
 
@@ -94,7 +94,7 @@ def live_settled(
     """Why replaying `payload` would do nothing (the state table says so), or None to replay."""
     if payload.get("Event") == TEST_EVENT:
         return "S3 test event"
-    if reprocess_key(payload) is not None:
+    if reprocess_key(payload) is not None or reblur_key(payload) is not None:
         return None  # asked for explicitly: always redone
     reasons = []
     for event in object_events(payload):

@@ -31,7 +31,6 @@ added while it worked. They apply to every later version of the key too, and onl
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,11 +38,11 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from camblur.core.boxes import ZONE_SOURCE, Box
+from camblur.events import REBLUR_EVENT
 
 ZONE_LABEL = "zone"
 MANUAL_SOURCE = "manual"
 ZONE_CACHE_SECONDS = 60.0
-REBLUR_KIND = "camblur.reblur"  # the message kind on the live queue (and async payload)
 CORRECTIONS_AUDIT_PK = "AUDIT#CORRECTION"
 
 
@@ -305,17 +304,7 @@ def carried_attributes(item: Mapping[str, Any] | None, raw_version_id: str) -> d
 def reblur_message(key: str, requested_by: str, requested_at: str) -> dict[str, Any]:
     """Body of a live-queue message (or an async invocation's payload): blur `key` again with
     every recorded box, from its raw version (or its published copy once the raw expired)."""
-    return {"kind": REBLUR_KIND, "key": key, "requested_by": requested_by, "at": requested_at}
-
-
-def reblur_key(body: Mapping[str, Any]) -> str | None:
-    """The key a reblur message names; None when `body` is no reblur message."""
-    if body.get("kind") != REBLUR_KIND:
-        return None
-    key = body.get("key")
-    if not isinstance(key, str) or not key:
-        raise ValueError(f"a reblur message without a key: {json.dumps(dict(body))[:200]}")
-    return key
+    return {"Event": REBLUR_EVENT, "Key": key, "RequestedBy": requested_by, "At": requested_at}
 
 
 def _utc(text: str) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -65,22 +66,34 @@ def camera_id(key: str, key_prefix: str = "") -> str:
     return segments[0]
 
 
-# `camblur reprocess` (and a redrive of one) asks the live function for a forced redo of the
-# version S3 serves now, in the shape of S3's own s3:TestEvent: {"Event": ..., "Key": ...}.
+# Requests of our own to the live function, on the live queue or as an asynchronous payload,
+# in the shape of S3's own s3:TestEvent: {"Event": ..., "Key": ..., more fields}.
+# `camblur reprocess` (and a redrive of one): a forced redo of the version S3 serves now.
 REPROCESS_EVENT = "camblur:Reprocess"
+# `camblur blur` / the review page (camblur.corrections): blur again with every recorded box.
+REBLUR_EVENT = "camblur:Reblur"
 
 
 def reprocess_request(key: str) -> dict[str, str]:
     return {"Event": REPROCESS_EVENT, "Key": key}
 
 
-def reprocess_key(event: dict[str, Any]) -> str | None:
+def reprocess_key(event: Mapping[str, Any]) -> str | None:
     """The raw key a reprocess request names; None for any other event."""
-    if event.get("Event") != REPROCESS_EVENT:
+    return _request_key(event, REPROCESS_EVENT)
+
+
+def reblur_key(event: Mapping[str, Any]) -> str | None:
+    """The raw key a reblur request names; None for any other event."""
+    return _request_key(event, REBLUR_EVENT)
+
+
+def _request_key(event: Mapping[str, Any], kind: str) -> str | None:
+    if event.get("Event") != kind:
         return None
     key = event.get("Key")
     if not isinstance(key, str) or not key:
-        raise ValueError(f"a reprocess request needs a Key: {str(event)[:200]}")
+        raise ValueError(f"a {kind} request needs a Key: {str(event)[:200]}")
     return key
 
 

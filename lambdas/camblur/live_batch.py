@@ -30,8 +30,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from camblur.adapters.pacing import half_jitter
 from camblur.adapters.queue import MessageVisibility
 from camblur.adapters.rekognition import Throttled
-from camblur.corrections import reblur_key
-from camblur.events import object_events, reprocess_key
+from camblur.events import object_events, reblur_key, reprocess_key
 from camblur.live_pass import LivePass, Outcome
 from camblur.observability import MetricUnit, logger, metrics
 from camblur.sqs_batch import BatchHalted, HaltingBatchProcessor

@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 from camblur.adapters.state import picture_pk
 from camblur.core.errors import TransientError
+from camblur.corrections import reblur_message
 from camblur.events import sequence_order
 from camblur.handlers import live
 from camblur.refine.messages import RefineMessage
@@ -283,6 +284,11 @@ S3_EVENT = s3_put_event("camblur-test-raw", "cam-1/x.jpg", "v2", 10, sequencer="
         (
             json.dumps({"Event": "camblur:Reprocess", "Key": "cam-1/x.jpg"}),
             {"Event": "camblur:Reprocess", "Key": "cam-1/x.jpg"},
+        ),
+        # a manual box's reblur request (camblur blur, the review page) is replayed too
+        (
+            json.dumps(reblur_message("cam-1/x.jpg", "dpo", "2026-11-25T11:00:00+00:00")),
+            reblur_message("cam-1/x.jpg", "dpo", "2026-11-25T11:00:00+00:00"),
         ),
     ],
 )

@@ -127,11 +127,13 @@ def env(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Corrections]:
     model = fake_model(Clock(), start_seconds=0)
     model._set("RUNNING", 0)
     model.labels = lambda _params: []
-    real_client = refine_handler.client
+    real_bounded = refine_handler.bounded_client
     monkeypatch.setattr(
         refine_handler,
-        "client",
-        lambda service: model.client() if service == "rekognition" else real_client(service),
+        "bounded_client",
+        lambda service, *limits: (
+            model.client() if service == "rekognition" else real_bounded(service, *limits)
+        ),
     )
     refine_handler.worker.cache_clear()
     deployment = Deployment(

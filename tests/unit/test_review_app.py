@@ -22,7 +22,8 @@ from flask.testing import FlaskClient
 from PIL import Image
 
 from camblur.adapters.state import picture_pk
-from camblur.corrections import CORRECTIONS_AUDIT_PK, reblur_key
+from camblur.corrections import CORRECTIONS_AUDIT_PK
+from camblur.events import reblur_key
 from camblur_cli.deployment import Deployment
 from camblur_cli.review.app import TOKEN_HEADER, ReviewServer, create_app
 from tests.support.aws import Stack, s3_put_event

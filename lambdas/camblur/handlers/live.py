@@ -24,8 +24,8 @@ from camblur.adapters.rekognition import PeopleDetector
 from camblur.adapters.state import BlurStateTable
 from camblur.adapters.storage import PictureStore
 from camblur.core.errors import TransientError
-from camblur.corrections import ZoneCache, reblur_key
-from camblur.events import object_events, reprocess_key
+from camblur.corrections import ZoneCache
+from camblur.events import object_events, reblur_key, reprocess_key
 from camblur.live_pass import LivePass
 from camblur.observability import logger, metrics
 from camblur.plates import make_localiser

@@ -114,7 +114,9 @@ class ModelReconciler:
             return result
 
     def _reconcile(self, session: ModelSession, now: datetime) -> PassResult:
-        if now - session.created_at >= self._max_run + OVERDUE_MARGIN:
+        # The session's own limit (refine/sizing.py, set by refine_schedule), else the setting.
+        max_run_minutes = session.watchdog_minutes or self._config.max_run_minutes
+        if now - session.created_at >= timedelta(minutes=max_run_minutes) + OVERDUE_MARGIN:
             metrics.add_metric(name="RefineSessionOverdue", unit=MetricUnit.Count, value=1)
             logger.error("model session still open past its watchdog limit")
         if session.model_version_arn not in (None, self._model.version_arn):
@@ -130,8 +132,6 @@ class ModelReconciler:
                 StopReason.MODEL_FAILED,
                 f"model {state.status}: {state.message}".strip(": "),
             )
-        # The session's own limit (refine/sizing.py, set by refine_schedule), else the setting.
-        max_run_minutes = session.watchdog_minutes or self._config.max_run_minutes
         if now - session.created_at >= timedelta(minutes=max_run_minutes):
             return self._stop(
                 session,
