@@ -37,8 +37,9 @@ module "camblur" {
   environment     = "local"
   lambda_zip_path = var.lambda_zip_path
 
-  # S3 -> live queue -> live_blur (the stack's default, said here so that no one wonders).
-  live_trigger = "sqs"
+  # S3 -> live queue -> live_blur ("sqs"); `python -m devtools.demo --var
+  # live_trigger=s3_async` tries the direct trigger.
+  live_trigger = var.live_trigger
 
   model_project_arn = var.model_project_arn
   model_version_arn = var.model_version_arn

@@ -46,3 +46,9 @@ variable "raw_notification_filter" {
   })
   default = null
 }
+
+variable "live_trigger" {
+  description = "How S3 reaches live_blur: sqs (through the live queue) or s3_async (stack default: sqs)."
+  type        = string
+  default     = "sqs"
+}
