@@ -210,7 +210,7 @@ def test_zones_and_a_manual_box_as_the_operator_types_them(stack: Stack, outputs
     sqs = boto3.client("sqs", region_name=REGION)
     url = sqs.get_queue_url(QueueName="camblur-test-live")["QueueUrl"]
     (message,) = sqs.receive_message(QueueUrl=url)["Messages"]
-    assert json.loads(message["Body"])["key"] == f"cam-1/{DAY}/a.jpg"
+    assert json.loads(message["Body"])["Key"] == f"cam-1/{DAY}/a.jpg"
     # And bad input is named, not a traceback
     camblur(outputs, "blur", f"cam-1/{DAY}/a.jpg", "--box", "0.5,0.5", code=2)
     camblur(outputs, "blur", f"cam-1/{DAY}/none.jpg", "--box", "0.1,0.1,0.1,0.1", code=1)
