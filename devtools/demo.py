@@ -359,6 +359,16 @@ class LocalEnvironment:
         """The live queue (live_trigger sqs), or None when S3 invokes live_blur directly."""
         return self.live_notification().get("QueueArn")
 
+    def drain_live_queue(self) -> list[Any]:
+        """Deliver what waits in the live queue to live_blur through its mapping, as AWS's
+        poller does (what `camblur reprocess`, `redrive` and `blur` put there); nothing to do
+        with live_trigger s3_async."""
+        queue = self.live_queue_arn()
+        if queue is None:
+            return []
+        [mapping] = self.delivery.mappings.for_queue(queue)
+        return self.delivery.mappings.drain(mapping["UUID"])
+
     def picture_states(self) -> dict[str, dict[str, Any]]:
         """Every picture item of the state table, by raw key (a scan: fine for a demo)."""
         table = self.clients.dynamodb.Table(self.deployment.state_table)

@@ -2,10 +2,10 @@
 
 The session's one deployment of environments/local (tests/integration/conftest.py), after the
 demo pipeline's tests (this file sorts after theirs: they count the model's starts). Its live
-trigger is the default, `s3_async`: the command invokes live_blur asynchronously. moto stores
-functions but runs none, so that one AWS call, Lambda's asynchronous Invoke, is delivered by
-devtools/deliver.py as it delivers S3's (retries, then the failure destination); everything
-else the command does goes to the endpoint. Keys under cameras/cli-check/.
+trigger is the default, `sqs`: the command sends its requests to the live queue, which the
+test then delivers through the queue's mapping as AWS's poller would (devtools/deliver.py;
+moto runs no function). With `s3_async` the command invokes live_blur asynchronously: that one
+AWS call is delivered by devtools/deliver.py too. Keys under cameras/cli-check/.
 """
 
 from __future__ import annotations
@@ -95,9 +95,11 @@ def test_reprocess_live_redoes_a_picture_through_the_deployed_function(
     detections = env.rekognition.calls()["calls"]["DetectLabels"]
     # When the operator reprocesses it
     output = camblur("reprocess", "--key", key, "--checkpoint", str(tmp_path / "p.json"))
-    # Then the summary says it was handed to live_blur, which detected and published it again
+    # Then the summary says it was handed to the live queue, whose mapping has live_blur
+    # detect and publish it again
     assert count(output, "queued") == 1
-    assert "(asynchronous invocation)" in output
+    assert "to the live \nqueue" in output or "to the live queue" in output
+    assert env.drain_live_queue()
     assert env.rekognition.calls()["calls"]["DetectLabels"] == detections + 1
     after = env.picture_states()[key]
     assert after["status"] == "LIVE_BLURRED" and after["updated_at"] > before["updated_at"]
@@ -108,8 +110,8 @@ def test_reprocess_live_redoes_a_picture_through_the_deployed_function(
 def test_a_forced_failure_then_redrive_live_publishes_the_picture(
     env: LocalEnvironment, camblur: Any
 ) -> None:
-    # Given live_blur misconfigured (its table's variable renamed): an upload fails three times
-    # and Lambda's failure record lands in the live DLQ
+    # Given live_blur misconfigured (its table's variable renamed): an upload fails every receive
+    # and its message lands in the live DLQ (a failure record with s3_async)
     lambda_ = env.clients.lambda_
     name = env.deployment.functions["live_blur"]
     original = lambda_.get_function_configuration(FunctionName=name)["Environment"]
@@ -124,8 +126,10 @@ def test_a_forced_failure_then_redrive_live_publishes_the_picture(
     time.sleep(0.01)  # the dead letter is older than the redrive
     # When the operator redrives the live DLQ (the function fixed)
     output = camblur("redrive", "--live")
-    # Then the record's payload was replayed, the picture is published, the DLQ is empty
+    # Then the message was replayed (back to the live queue, delivered to the fixed function),
+    # the picture is published, the DLQ is empty
     assert count(output, "replayed") == 1, output
+    env.drain_live_queue()
     assert env.picture_states()[key]["status"] == "LIVE_BLURRED"
     assert env.blurred(key) is not None
     assert env.queues()["live DLQ"] == (0, 0)

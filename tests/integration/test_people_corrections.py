@@ -76,11 +76,7 @@ def deliver_reblur(env: LocalEnvironment, result: corrections.ManualBoxResult, k
     asynchronous invocation (moto accepts the invocation but runs nothing: it is delivered
     here with the payload the command sends)."""
     if result.requested_via == "live_queue":
-        mappings = env.clients.lambda_.list_event_source_mappings(
-            FunctionName=env.deployment.functions["live_blur"]
-        )["EventSourceMappings"]
-        (mapping,) = mappings
-        outcomes = env.delivery.mappings.drain(mapping["UUID"])
+        outcomes = env.drain_live_queue()
         assert outcomes and not any(outcome.failed for outcome in outcomes), outcomes
         return
     payload = reblur_message(key, str(result.box.added_by), str(result.box.added_at))
@@ -136,10 +132,13 @@ def test_a_zone_and_a_manual_box_survive_every_pass_of_the_deployed_stack(
 
     # When S3 delivers the same event again
     head = env.clients.s3.head_object(Bucket=env.deployment.raw_bucket, Key=key)
+    before_duplicate = state()
     [again] = env.delivery.s3.object_created(
         env.deployment.raw_bucket, key, head["VersionId"], len(raw)
     )
-    assert again.ok and again.last.payload["processed"][0]["status"].startswith("DUPLICATE")
+    # Then it is a duplicate: nothing written again, the boxes stay
+    assert again.ok, again.last.error
+    assert state()["updated_at"] == before_duplicate["updated_at"]
     assert np.array_equal(published(), after_box)
 
     # When the camera uploads the key again (the live pass runs again on a new version)

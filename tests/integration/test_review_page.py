@@ -94,7 +94,26 @@ def uploaded(local_environment: LocalEnvironment) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def server(local_environment: LocalEnvironment, uploaded: dict[str, str]) -> Iterator[ReviewServer]:
+def live_queue_delivered(local_environment: LocalEnvironment) -> Iterator[None]:
+    """What AWS's poller does for the live queue (live_trigger sqs), in the background while
+    the page waits: the page's reblur requests reach live_blur."""
+    stop = threading.Event()
+
+    def deliver() -> None:
+        while not stop.wait(0.5):
+            local_environment.drain_live_queue()
+
+    thread = threading.Thread(target=deliver, daemon=True)
+    thread.start()
+    yield
+    stop.set()
+    thread.join(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def server(
+    local_environment: LocalEnvironment, uploaded: dict[str, str], live_queue_delivered: None
+) -> Iterator[ReviewServer]:
     env = local_environment
     outputs = {name: {"value": value} for name, value in env.deployment.outputs.items()}
     plain = Deployment.from_outputs(outputs, endpoint_url=env.aws_url, region=REGION)
