@@ -359,6 +359,15 @@ class LocalEnvironment:
         """The live queue (live_trigger sqs), or None when S3 invokes live_blur directly."""
         return self.live_notification().get("QueueArn")
 
+    def remove_prefix(self, prefix: str) -> None:
+        """Delete every version and delete marker under `prefix` in the raw and blurred
+        buckets (what a test uploaded), one by one: moto's batch delete fails on markers."""
+        s3 = self.clients.s3
+        for bucket in (self.deployment.raw_bucket, self.deployment.blurred_bucket):
+            listing = s3.list_object_versions(Bucket=bucket, Prefix=prefix)
+            for entry in (*listing.get("Versions", []), *listing.get("DeleteMarkers", [])):
+                s3.delete_object(Bucket=bucket, Key=entry["Key"], VersionId=entry["VersionId"])
+
     def drain_live_queue(self) -> list[Any]:
         """Deliver what waits in the live queue to live_blur through its mapping, as AWS's
         poller does (what `camblur reprocess`, `redrive` and `blur` put there); nothing to do

@@ -41,14 +41,7 @@ REFINE_FUNCTIONS = ("refine_schedule", "refine_worker", "model_reconciler")
 @pytest.fixture(scope="module")
 def env(local_environment: LocalEnvironment) -> Iterator[LocalEnvironment]:
     yield local_environment
-    s3 = local_environment.clients.s3
-    for bucket in (
-        local_environment.deployment.raw_bucket,
-        local_environment.deployment.blurred_bucket,
-    ):
-        listing = s3.list_object_versions(Bucket=bucket, Prefix=PREFIX)
-        for entry in (*listing.get("Versions", []), *listing.get("DeleteMarkers", [])):
-            s3.delete_object(Bucket=bucket, Key=entry["Key"], VersionId=entry["VersionId"])
+    local_environment.remove_prefix(PREFIX)
 
 
 def picture(shade: int) -> bytes:
