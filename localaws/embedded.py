@@ -133,6 +133,14 @@ def _patch_moto_for_delivery() -> None:
     Queue.lambda_event_source_mappings = property(  # type: ignore[assignment]
         lambda self: {}, lambda self, value: None
     )
+    # Same for a table's stream: moto would invoke the mapped function (in Docker) inside the
+    # write, and drop the stream's records once it did. The stream keeps them for readers;
+    # devtools/deliver.py polls it as Lambda's stream poller does.
+    from moto.dynamodb.models.table import Table
+
+    Table.lambda_event_source_mappings = property(  # type: ignore[assignment]
+        lambda self: {}, lambda self, value: None
+    )
 
 
 # Where this server process writes the S3 events whose destination is a Lambda function

@@ -5,6 +5,7 @@
 #   cameras --PUT--> raw bucket --S3 event--> live_blur --> blurred bucket + state table
 #   Scheduler daily --> refine_schedule --> refine queue --mapping--> refine_worker
 #   Scheduler rate  --> model_reconciler (starts/stops the mapping and the model)
+#   state table stream --> status_counts --> per camera and day counts (camblur status)
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -14,7 +15,7 @@ locals {
   # Bucket names are global: the account ID keeps them unique.
   account_id = data.aws_caller_identity.current.account_id
 
-  function_keys  = ["live_blur", "refine_schedule", "refine_worker", "model_reconciler"]
+  function_keys  = ["live_blur", "refine_schedule", "refine_worker", "model_reconciler", "status_counts"]
   function_names = { for key in local.function_keys : key => "${local.name_prefix}-${replace(key, "_", "-")}" }
 
   names = {
@@ -34,6 +35,7 @@ locals {
       live_dlq   = "${local.name_prefix}-live-dlq"
       refine     = "${local.name_prefix}-refine"
       refine_dlq = "${local.name_prefix}-refine-dlq"
+      counts_dlq = "${local.name_prefix}-counts-dlq"
     }
     dashboard      = local.name_prefix
     alarm_topic    = "${local.name_prefix}-alarms"
@@ -118,6 +120,8 @@ module "rekognition_iam" {
     raw_kms_key_arn       = module.storage.raw_kms_key_arn
     live_dlq_arn          = module.queues.live_dlq.arn
     refine_queue_arn      = module.queues.refine.arn
+    state_stream_arn      = module.storage.state_table_stream_arn
+    counts_dlq_arn        = module.queues.counts_dlq.arn
   }
   access_policy_names = local.names.access_policies
   raw_upload_prefix   = var.raw_notification_filter.prefix
@@ -198,12 +202,14 @@ module "pipeline" {
     blurred_bucket_name   = module.storage.blurred_bucket_name
     artifacts_bucket_name = module.storage.artifacts_bucket_name
     state_table_name      = module.storage.state_table_name
+    state_stream_arn      = module.storage.state_table_stream_arn
     kms_key_arn           = module.storage.kms_key_arn
   }
   queues = {
     live_dlq   = module.queues.live_dlq
     refine     = module.queues.refine
     refine_dlq = module.queues.refine_dlq
+    counts_dlq = module.queues.counts_dlq
   }
   roles = module.rekognition_iam.roles
   tags  = local.tags

@@ -56,6 +56,11 @@ output "refine_queue_url" {
   value       = module.queues.refine.url
 }
 
+output "model" {
+  description = "The Custom Labels model the refinement uses: project_arn, version_arn (camblur status shows its state)."
+  value       = { project_arn = var.model_project_arn, version_arn = var.model_version_arn }
+}
+
 output "refine_mapping_uuid" {
   description = "UUID of the refine queue's event source mapping (model_reconciler switches it)."
   value       = module.pipeline.refine_mapping_uuid
@@ -87,11 +92,12 @@ output "dashboard_name" {
 }
 
 output "queue_names" {
-  description = "Every queue of the stack by role: live (null unless live_trigger = sqs), live_dlq, refine, refine_dlq (camblur status reads their depths)."
+  description = "Every queue of the stack by role: live (null unless live_trigger = sqs), live_dlq, refine, refine_dlq, counts_dlq (camblur status reads their depths)."
   value = {
     live       = module.pipeline.live_queue_name
     live_dlq   = module.queues.live_dlq.name
     refine     = module.queues.refine.name
     refine_dlq = module.queues.refine_dlq.name
+    counts_dlq = module.queues.counts_dlq.name
   }
 }

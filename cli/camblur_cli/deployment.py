@@ -19,6 +19,7 @@ import boto3
 
 ROOT = Path(__file__).resolve().parents[2]
 EMBEDDED_PORT_FILE = ROOT / ".embedded-aws" / "port"
+PUMP_INFO_FILE = ROOT / ".embedded-aws" / "pump.json"  # the local Rekognition's URL
 LOCAL_REGION = "eu-west-1"  # environments/local/variables.tf
 
 
@@ -37,6 +38,7 @@ class Deployment:
     raw_key_prefix: str = ""
     queue_names: dict[str, str | None] = field(default_factory=dict)
     function_names: dict[str, str] = field(default_factory=dict)
+    model: dict[str, str] = field(default_factory=dict)
     endpoint_url: str | None = None
     region: str | None = None
 
@@ -62,11 +64,21 @@ class Deployment:
             raw_key_prefix=str(notification.get("prefix") or ""),
             queue_names=dict(value("queue_names", {}) or {}),
             function_names=dict(value("function_names", {}) or {}),
+            model=dict(value("model", {}) or {}),
             **where,
         )
 
-    def client(self, service: str) -> Any:
-        return self._session.client(service, endpoint_url=self.endpoint_url)
+    def client(self, service: str, local_service: str | None = None) -> Any:
+        """A client of the stack's endpoint. `local_service`: on the embedded endpoint, the
+        service is played by the pump (Rekognition), at the URL it wrote in pump.json."""
+        endpoint = self.endpoint_url
+        if endpoint and local_service:
+            try:
+                info = json.loads(PUMP_INFO_FILE.read_text())
+            except (OSError, ValueError):
+                info = {}
+            endpoint = info.get(f"{local_service}_url") or endpoint
+        return self._session.client(service, endpoint_url=endpoint)
 
     def queue_url(self, role: str) -> str | None:
         """The URL of the stack's queue in `role` (live, live_dlq, refine, refine_dlq), if any."""

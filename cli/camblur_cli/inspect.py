@@ -1,7 +1,10 @@
-"""What `camblur status` and `camblur explain` read: the state indexes, the buckets, the queues.
+"""What `camblur status` and `camblur explain` read: the status counts, the state indexes, the
+buckets, the queues, the model.
 
-Status counts come from the indexes' projections (status, reason, refine_outcome), never from
-the items themselves, so a 57,600-picture day is a few index pages.
+Status counts come from the counts items status_counts keeps from the table's stream
+(adapters/state/counts.py): a 57,600-picture day is one partition of 3,200 small items, and a
+camera's day 16 of them. `--recount` counts the pictures' index entries instead (projections
+only, never the items): exact at any moment, and as slow as the day is large.
 """
 
 from __future__ import annotations
@@ -10,19 +13,21 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import chain
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
 from camblur.adapters.state import CAPTURE_DAY_INDEX, picture_pk
+from camblur.adapters.state.counts import StatusCounts, facets
 from camblur.adapters.storage import blurred_key_for
 from camblur_cli.deployment import Deployment
 from camblur_cli.erasure import CAMERA_INDEX
 from camblur_cli.listing import object_versions, query_all
 
-RUN_DAYS = 7  # refinement runs shown by status
+RUN_DAYS = 7  # refinement runs shown by status, and days of one camera without --day
+CUSTOM_LABELS_HOUR_PRICE = 4.0  # USD per inference-unit hour (devtools/cost.py's default)
 SEGMENTS = 4  # parallel queries for one day's index entries
 STATUS_NAMES = {"#s": "status", "#r": "reason"}  # both are reserved words
 STATUS_PROJECTION = "camera_id, capture_day, #s, #r, refine_outcome"
@@ -38,16 +43,13 @@ class Status:
     queues: dict[str, dict[str, int]] = field(default_factory=dict)
     runs: list[dict[str, Any]] = field(default_factory=list)
     session: dict[str, Any] | None = None
+    model: dict[str, Any] | None = None
+    source: str = "counts"  # or "index" (--recount)
 
     def add(self, item: dict[str, Any]) -> None:
+        """Count one picture's index entry (--recount), as status_counts counts its changes."""
         key = (str(item.get("camera_id", "?")), str(item.get("capture_day", "?")))
-        status = str(item.get("status", "?"))
-        counts = self.counts[key]
-        counts[status] += 1
-        if item.get("reason") and status in ("REJECTED", "SUPERSEDED", "DELETED"):
-            counts[f"{status}:{item['reason']}"] += 1
-        if item.get("refine_outcome") and status != "REFINED":
-            counts[f"refine:{item['refine_outcome']}"] += 1
+        self.counts[key].update(facets(item))
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -58,6 +60,8 @@ class Status:
             "queues": self.queues,
             "runs": self.runs,
             "session": self.session,
+            "model": self.model,
+            "source": self.source,
         }
 
 
@@ -77,11 +81,14 @@ class Inspector:
         # and does a whole day's work for each, so there one query is faster.
         self._segments = segments or (1 if deployment.endpoint_url else SEGMENTS)
 
-    def status(self, day: str | None, camera: str | None) -> Status:
-        result = Status()
-        for item in self._pictures(day, camera):
-            if camera is None or item.get("camera_id") == camera:
-                result.add(item)
+    def status(self, day: str | None, camera: str | None, recount: bool = False) -> Status:
+        result = Status(source="index" if recount else "counts")
+        if recount:
+            for item in self._pictures(day, camera):
+                if camera is None or item.get("camera_id") == camera:
+                    result.add(item)
+        else:
+            self._counted(result, day, camera)
         result.queues = self._queue_depths()
         last = date.fromisoformat(day) if day else date.today()
         for back in range(RUN_DAYS):
@@ -95,7 +102,53 @@ class Inspector:
             # A reprocess's own run (RUN#reprocess-<id>) while its session is open.
             if run_day not in shown and (run := self._get(f"RUN#{run_day}", "RUN")):
                 result.runs.append(_plain(run))
+        for run in result.runs:
+            run["estimated_cost_usd"] = _model_cost(run)
+        result.model = self._model()
         return result
+
+    def _counted(self, result: Status, day: str | None, camera: str | None) -> None:
+        counts = StatusCounts(self._deployment.state_table, self._deployment.resource("dynamodb"))
+        if camera is None:
+            day = day or date.today().isoformat()
+            for camera_id, found in counts.of_day(day):
+                result.counts[(camera_id, day)].update(found)
+        else:
+            last = date.fromisoformat(day) if day else date.today()
+            days = (
+                [day]
+                if day
+                else [(last - timedelta(days=back)).isoformat() for back in range(RUN_DAYS)]
+            )
+            for found_day, found in counts.of_camera(camera, days):
+                result.counts[(camera, found_day)].update(found)
+        for key in [key for key, found in result.counts.items() if not +found]:
+            del result.counts[key]  # every picture of it erased or expired
+
+    def _model(self) -> dict[str, Any] | None:
+        """The Custom Labels model version's state as Rekognition reports it, if the outputs
+        name one (on the embedded endpoint: the pump's local Rekognition)."""
+        model = self._deployment.model
+        if not model.get("version_arn") or not model.get("project_arn"):
+            return None
+        name = str(model["version_arn"]).split("/version/")[-1].split("/")[0]
+        try:
+            rekognition = self._deployment.client("rekognition", local_service="rekognition")
+            answer = rekognition.describe_project_versions(
+                ProjectArn=model["project_arn"], VersionNames=[name]
+            )
+        except Exception as error:  # status shows what it could not read
+            return {"version_arn": model["version_arn"], "status": f"unknown ({error})"}
+        versions = answer.get("ProjectVersionDescriptions", [])
+        if not versions:
+            return {"version_arn": model["version_arn"], "status": "missing"}
+        version = versions[0]
+        return {
+            "version_arn": model["version_arn"],
+            "status": version.get("Status"),
+            "inference_units": version.get("MinInferenceUnits"),
+            "message": version.get("StatusMessage"),
+        }
 
     def explain(self, key: str) -> dict[str, Any]:
         item = self._get(picture_pk(key), "STATE")
@@ -160,8 +213,8 @@ class Inspector:
         with ThreadPoolExecutor(max_workers=self._segments) as pool:
             return chain.from_iterable(list(pool.map(segment, tables, groups)))
 
-    def _queue_depths(self) -> dict[str, dict[str, int]]:
-        depths = {}
+    def _queue_depths(self) -> dict[str, dict[str, Any]]:
+        depths: dict[str, dict[str, Any]] = {}
         for role, name in sorted(self._queue_names.items()):
             if not name:
                 continue
@@ -178,8 +231,28 @@ class Inspector:
                 "visible": int(attributes.get("ApproximateNumberOfMessages", 0)),
                 "in_flight": int(attributes.get("ApproximateNumberOfMessagesNotVisible", 0)),
                 "delayed": int(attributes.get("ApproximateNumberOfMessagesDelayed", 0)),
+                "oldest_age_seconds": self._oldest_age(name),
             }
         return depths
+
+    def _oldest_age(self, queue: str) -> int | None:
+        """SQS publishes the age of a queue's oldest message to CloudWatch only (every
+        minute); None when there is no recent figure."""
+        now = datetime.now(UTC)
+        try:
+            answer = self._deployment.client("cloudwatch").get_metric_statistics(
+                Namespace="AWS/SQS",
+                MetricName="ApproximateAgeOfOldestMessage",
+                Dimensions=[{"Name": "QueueName", "Value": queue}],
+                StartTime=now - timedelta(minutes=10),
+                EndTime=now,
+                Period=60,
+                Statistics=["Maximum"],
+            )
+        except Exception:  # an operator without cloudwatch:Get* still gets depths
+            return None
+        points = sorted(answer.get("Datapoints", []), key=lambda point: point["Timestamp"])
+        return int(points[-1]["Maximum"]) if points else None
 
     def _versions(self, bucket: str, key: str) -> list[dict[str, Any]]:
         found = [
@@ -197,6 +270,16 @@ class Inspector:
 
     def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
         return self._table.get_item(Key={"pk": pk, "sk": sk}, ConsistentRead=True).get("Item")
+
+
+def _model_cost(run: dict[str, Any]) -> float | None:
+    """The run's model minutes at its minimum inference units and the list price: a lower
+    bound (auto scaling may have added units)."""
+    minutes = run.get("model_minutes")
+    if minutes is None:
+        return None
+    units = int(run.get("min_inference_units") or 1)
+    return round(float(minutes) / 60 * units * CUSTOM_LABELS_HOUR_PRICE, 2)
 
 
 def _plain(value: Any) -> Any:

@@ -1,6 +1,6 @@
 """`camblur`: see and fix a deployed camblur stack.
 
-    camblur status  [--env E] [--day D] [--camera C] [--json]
+    camblur status  [--env E] [--day D] [--camera C] [--recount] [--json]
     camblur explain KEY
     camblur erase   (--key K | --camera C [--since T] [--until T]) [--yes]
     camblur reprocess (--key K | --camera C [--day D] | --day D) [--pass live|refine] [--rate N]
@@ -88,16 +88,26 @@ def status(
         str | None,
         typer.Option(help="capture day YYYY-MM-DD (default today)", callback=_capture_day),
     ] = None,
-    camera: Annotated[str | None, typer.Option(help="one camera (every day unless --day)")] = None,
+    camera: Annotated[
+        str | None, typer.Option(help="one camera (the last 7 days unless --day)")
+    ] = None,
+    recount: Annotated[
+        bool,
+        typer.Option(
+            "--recount",
+            help="count the pictures' index entries instead of the kept counts (exact, slow)",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Pictures per camera and day by status, queue depths, recent refinement runs."""
+    """Pictures per camera and day by status, queue depths, recent refinement runs, the model."""
     deployment = _deployment(env, outputs)
-    result = Inspector(deployment, deployment.queue_names).status(day, camera)
+    result = Inspector(deployment, deployment.queue_names).status(day, camera, recount=recount)
     if as_json:
         _print_json(result.as_json())
         return
-    pictures = Table(title="pictures by camera and capture day")
+    source = "counted from the index" if recount else "kept counts"
+    pictures = Table(title=f"pictures by camera and capture day ({source})")
     for column in ("camera", "day", "total", "counts"):
         pictures.add_column(column)
     for (camera_id, capture_day), counts in sorted(result.counts.items()):
@@ -106,21 +116,33 @@ def status(
         pictures.add_row(camera_id, capture_day, str(total), described)
     console.print(pictures)
     queues = Table(title="queues")
-    for column in ("queue", "visible", "in flight", "delayed"):
+    for column in ("queue", "visible", "in flight", "delayed", "oldest"):
         queues.add_column(column)
     for role, depth in result.queues.items():
-        queues.add_row(role, str(depth["visible"]), str(depth["in_flight"]), str(depth["delayed"]))
+        age = depth.get("oldest_age_seconds")
+        queues.add_row(
+            role,
+            str(depth["visible"]),
+            str(depth["in_flight"]),
+            str(depth["delayed"]),
+            "-" if age is None else f"{age} s",
+        )
     console.print(queues)
     runs = Table(title="refinement runs")
-    for column in ("day", "status", "queued", "refined", "model minutes", "end"):
+    columns = ("day", "status", "queued", "refined", "failed", "model minutes", "est. cost", "end")
+    for column in columns:
         runs.add_column(column)
     for run in result.runs:
+        failed = int(run.get("pictures_failed") or 0) + int(run.get("pictures_dead_lettered") or 0)
+        cost = run.get("estimated_cost_usd")
         runs.add_row(
             str(run.get("run_day")),
             str(run.get("status")),
             str(run.get("queued", "")),
             str(run.get("pictures_refined", "")),
+            str(failed),
             str(run.get("model_minutes", "")),
+            "" if cost is None else f">= ${cost:.2f}",
             str(run.get("end_reason", "")),
         )
     console.print(runs)
@@ -128,6 +150,10 @@ def status(
     console.print(
         f"model session: {session.get('phase') if session else 'none (model not wanted)'}"
     )
+    if result.model:
+        model = result.model
+        units = f", {model['inference_units']} units" if model.get("inference_units") else ""
+        console.print(f"model: {model.get('status')}{units} ({model.get('version_arn')})")
 
 
 @app.command()

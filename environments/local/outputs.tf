@@ -72,3 +72,8 @@ output "raw_read_trail" {
   description = "The trail of raw-picture reads (arn, bucket), or null."
   value       = module.camblur.raw_read_trail
 }
+
+output "model" {
+  description = "The Custom Labels model the refinement uses: project_arn, version_arn."
+  value       = module.camblur.model
+}

@@ -37,3 +37,8 @@ output "raw_read_trail" {
   description = "The CloudTrail trail of raw-picture reads (arn, bucket of its log files), or null."
   value       = module.camblur.raw_read_trail
 }
+
+output "model" {
+  description = "The Custom Labels model the refinement uses: project_arn, version_arn."
+  value       = module.camblur.model
+}

@@ -282,11 +282,19 @@ class ReconcileConfig:
     refine_mapping_uuid: str = _env("REFINE_MAPPING_UUID", _non_empty)
 
 
+@dataclass(frozen=True)
+class StatusCountsConfig:
+    """status_counts: the state table, whose stream it reads and whose counts items it keeps."""
+
+    state_table: str = _env("STATE_TABLE", _non_empty)
+
+
 ENVIRONMENT_BY_HANDLER: dict[str, frozenset[str]] = {
     "camblur.handlers.live.handler": env_names(LiveConfig),
     "camblur.handlers.schedule.handler": env_names(ScheduleConfig),
     "camblur.handlers.refine.handler": env_names(RefineConfig),
     "camblur.handlers.reconcile.handler": env_names(ReconcileConfig),
+    "camblur.handlers.status_counts.handler": env_names(StatusCountsConfig),
 }
 """Handler path -> the environment variables it reads (besides Powertools' own)."""
 

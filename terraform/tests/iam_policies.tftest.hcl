@@ -20,12 +20,14 @@ variables {
     refine_schedule  = "t-refine-schedule"
     refine_worker    = "t-refine-worker"
     model_reconciler = "t-model-reconciler"
+    status_counts    = "t-status-counts"
   }
   log_group_names = {
     live_blur        = "/aws/lambda/t-live-blur"
     refine_schedule  = "/aws/lambda/t-refine-schedule"
     refine_worker    = "/aws/lambda/t-refine-worker"
     model_reconciler = "/aws/lambda/t-model-reconciler"
+    status_counts    = "/aws/lambda/t-status-counts"
   }
   resources = {
     raw_bucket_arn        = "arn:aws:s3:::t-raw"
@@ -36,6 +38,8 @@ variables {
     raw_kms_key_arn       = "arn:aws:kms:eu-west-1:123456789012:key/11111111-1111-1111-1111-111111111111"
     live_dlq_arn          = "arn:aws:sqs:eu-west-1:123456789012:t-live-dlq"
     refine_queue_arn      = "arn:aws:sqs:eu-west-1:123456789012:t-refine"
+    state_stream_arn      = "arn:aws:dynamodb:eu-west-1:123456789012:table/t-state/stream/2026-12-01T00:00:00.000"
+    counts_dlq_arn        = "arn:aws:sqs:eu-west-1:123456789012:t-counts-dlq"
   }
   access_policy_names = { camera_uploader = "t-camera-uploader", blurred_reader = "t-blurred-reader" }
   raw_upload_prefix   = "cameras/"
@@ -51,6 +55,19 @@ run "policies_are_least_privilege" {
   module {
     source = "./modules/rekognition_iam"
   }
+
+  assert {
+    condition = (
+      { for statement in jsondecode(aws_iam_role_policy.this["status_counts"].policy).Statement : statement.Sid => statement.Resource if startswith(statement.Sid, "Read") || startswith(statement.Sid, "Keep") } == {
+        ReadStateStream  = var.resources.state_stream_arn
+        KeepStatusCounts = var.resources.state_table_arn
+      } &&
+      [for statement in jsondecode(aws_iam_role_policy.this["status_counts"].policy).Statement : statement.Condition if statement.Sid == "KeepStatusCounts"] == [{ "ForAllValues:StringLike" = { "dynamodb:LeadingKeys" = ["COUNTS#*"] } }] &&
+      [for statement in jsondecode(aws_iam_role_policy.this["status_counts"].policy).Statement : toset(statement.Action) if statement.Sid == "KeepStatusCounts"] == [toset(["dynamodb:GetItem", "dynamodb:UpdateItem"])]
+    )
+    error_message = "status_counts reads the table's stream and may get and update the counts items (COUNTS#...) only: never a picture, run or session item."
+  }
+
 
   assert {
     condition = alltrue(flatten([

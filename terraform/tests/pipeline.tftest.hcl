@@ -38,6 +38,7 @@ variables {
     refine_schedule  = "t-refine-schedule"
     refine_worker    = "t-refine-worker"
     model_reconciler = "t-model-reconciler"
+    status_counts    = "t-status-counts"
   }
   dashboard_name = "t"
   code           = { zip_path = "tests/fixtures/placeholder.zip", runtime = "python3.13", architecture = "arm64" }
@@ -88,18 +89,21 @@ variables {
     blurred_bucket_name   = "t-blurred"
     artifacts_bucket_name = "t-artifacts"
     state_table_name      = "t-state"
+    state_stream_arn      = "arn:aws:dynamodb:eu-west-1:123456789012:table/t-state/stream/2026-12-01T00:00:00.000"
     kms_key_arn           = "arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-0000-0000-000000000000"
   }
   queues = {
     live_dlq   = { arn = "arn:aws:sqs:eu-west-1:123456789012:t-live-dlq", name = "t-live-dlq" }
     refine     = { arn = "arn:aws:sqs:eu-west-1:123456789012:t-refine", name = "t-refine", url = "https://sqs.eu-west-1.amazonaws.com/123456789012/t-refine" }
     refine_dlq = { arn = "arn:aws:sqs:eu-west-1:123456789012:t-refine-dlq", name = "t-refine-dlq" }
+    counts_dlq = { arn = "arn:aws:sqs:eu-west-1:123456789012:t-counts-dlq", name = "t-counts-dlq" }
   }
   roles = {
     live_blur        = { arn = "arn:aws:iam::123456789012:role/t-live-blur", name = "t-live-blur" }
     refine_schedule  = { arn = "arn:aws:iam::123456789012:role/t-refine-schedule", name = "t-refine-schedule" }
     refine_worker    = { arn = "arn:aws:iam::123456789012:role/t-refine-worker", name = "t-refine-worker" }
     model_reconciler = { arn = "arn:aws:iam::123456789012:role/t-model-reconciler", name = "t-model-reconciler" }
+    status_counts    = { arn = "arn:aws:iam::123456789012:role/t-status-counts", name = "t-status-counts" }
   }
 }
 
@@ -118,8 +122,20 @@ run "wiring" {
       refine_schedule  = "camblur.handlers.schedule.handler"
       refine_worker    = "camblur.handlers.refine.handler"
       model_reconciler = "camblur.handlers.reconcile.handler"
+      status_counts    = "camblur.handlers.status_counts.handler"
     }
     error_message = "Handlers must be those of docs/architecture.md."
+  }
+
+  assert {
+    condition = (
+      aws_lambda_event_source_mapping.status_counts.event_source_arn == var.storage.state_stream_arn &&
+      aws_lambda_event_source_mapping.status_counts.parallelization_factor == 1 &&
+      aws_lambda_event_source_mapping.status_counts.function_response_types == toset(["ReportBatchItemFailures"]) &&
+      aws_lambda_event_source_mapping.status_counts.destination_config[0].on_failure[0].destination_arn == var.queues.counts_dlq.arn &&
+      jsondecode(one(aws_lambda_event_source_mapping.status_counts.filter_criteria[0].filter).pattern) == { dynamodb = { Keys = { sk = { S = ["STATE"] } } } }
+    )
+    error_message = "status_counts reads the state stream one batch per shard (the counts rely on per-item order), picture items only, with partial batch responses and the counts DLQ."
   }
 
   assert {
@@ -194,7 +210,7 @@ run "wiring" {
   }
 
   assert {
-    condition     = length(aws_cloudwatch_metric_alarm.dead_letters) == 2 && length(aws_cloudwatch_metric_alarm.function_errors) == 4
+    condition     = length(aws_cloudwatch_metric_alarm.dead_letters) == 3 && length(aws_cloudwatch_metric_alarm.function_errors) == 5
     error_message = "One alarm per DLQ and one per function."
   }
 

@@ -71,6 +71,7 @@ run "defaults_make_a_valid_stack" {
       refine_schedule  = "camblur-dev-refine-schedule"
       refine_worker    = "camblur-dev-refine-worker"
       model_reconciler = "camblur-dev-model-reconciler"
+      status_counts    = "camblur-dev-status-counts"
     }
     error_message = "Function names are built once from project and environment."
   }

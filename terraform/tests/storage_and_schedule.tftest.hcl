@@ -117,9 +117,11 @@ run "buckets_and_table_are_protected" {
       aws_dynamodb_table.this.billing_mode == "PAY_PER_REQUEST" &&
       aws_dynamodb_table.this.point_in_time_recovery[0].enabled &&
       aws_dynamodb_table.this.ttl[0].attribute_name == "expires_at" &&
-      aws_dynamodb_table.this.server_side_encryption[0].enabled
+      aws_dynamodb_table.this.server_side_encryption[0].enabled &&
+      aws_dynamodb_table.this.stream_enabled &&
+      aws_dynamodb_table.this.stream_view_type == "NEW_AND_OLD_IMAGES"
     )
-    error_message = "The table is on-demand, has PITR, TTL on expires_at and KMS encryption."
+    error_message = "The table is on-demand, has PITR, TTL on expires_at, KMS encryption and a stream of new and old images (status_counts takes a change's old status away)."
   }
 }
 
@@ -193,7 +195,7 @@ run "refine_queue_outlasts_its_consumer_and_dead_letters" {
   }
 
   variables {
-    names  = { live_dlq = "t-live-dlq", refine = "t-refine", refine_dlq = "t-refine-dlq" }
+    names  = { live_dlq = "t-live-dlq", refine = "t-refine", refine_dlq = "t-refine-dlq", counts_dlq = "t-counts-dlq" }
     refine = { consumer_timeout_seconds = 120, max_receive_count = 3, retention_days = 4 }
   }
 

@@ -29,6 +29,7 @@ AWS_METRICS = {
     ("AWS/SQS", "ApproximateNumberOfMessagesVisible"): "QueueName",
     ("AWS/SQS", "ApproximateAgeOfOldestMessage"): "QueueName",
     ("AWS/Lambda", "Errors"): "FunctionName",
+    ("AWS/Lambda", "IteratorAge"): "FunctionName",  # stream-mapped functions
 }
 FUNCTION_REFERENCE = re.compile(r'^\$\{var\.function_names\["(\w+)"\]\}$')
 

@@ -22,7 +22,7 @@ from camblur.adapters.state import picture_pk
 from camblur.core.errors import TransientError
 from camblur.corrections import reblur_message
 from camblur.events import sequence_order
-from camblur.handlers import live
+from camblur.handlers import live, status_counts
 from camblur.refine.messages import RefineMessage
 from camblur_cli.main import app
 from camblur_cli.redrive import Unreplayable, live_payload, live_settled, refine_settled
@@ -31,6 +31,7 @@ from tests.support.aws import Stack, s3_put_event
 from tests.support.lambda_context import LambdaContext
 from tests.support.live import PERSON, Live, labels_response, live_env_fixture
 from tests.support.pictures import jpeg_bytes, photo_like
+from tests.support.streams import StateStream, enable_stream, stream_event
 
 DAY = "2026-11-25"
 runner = CliRunner()
@@ -81,19 +82,35 @@ def objects(stack: Stack, bucket: str) -> set[str]:
 
 
 def test_status_counts_pictures_by_camera_day_and_status(live_env: Live, outputs: Path) -> None:
-    # Given two pictures of cam-1 published and one of cam-2 rejected (not a picture)
+    # Given two pictures of cam-1 published and one of cam-2 rejected (not a picture), and
+    # status_counts handed the table's stream as Lambda's poller does
+    enable_stream(live_env.stack.dynamodb.meta.client, live_env.stack.state_table)
+    stream = StateStream(live_env.stack.state_table)
     publish(live_env, f"cam-1/{DAY}/a.jpg", 8)
     publish(live_env, f"cam-1/{DAY}/b.jpg", 9)
     live_env.invoke(live_env.upload(f"cam-2/{DAY}/c.jpg", b"not a picture"))
-    # When the operator asks for the day's status as JSON
-    result = camblur(outputs, "status", "--day", DAY, "--json")
-    # Then the counts per camera are what happened, and the DLQ depth is shown
-    status = json.loads(result.output)
-    counts = {row["camera"]: row["counts"] for row in status["pictures"]}
-    assert counts["cam-1"] == {"LIVE_BLURRED": 2}
-    assert counts["cam-2"] == {"REJECTED": 1, "REJECTED:NOT_AN_IMAGE": 1}
-    assert status["queues"]["live_dlq"] == {"visible": 0, "in_flight": 0, "delayed": 0}
-    # And the table form names them too
+    status_counts.counter.cache_clear()
+    status_counts.handler(stream_event(stream.records()), LambdaContext())
+    # When the operator asks for the day's status as JSON, from the counts and recounted
+    for extra in ((), ("--recount",)):
+        result = camblur(outputs, "status", "--day", DAY, "--json", *extra)
+        # Then the counts per camera are what happened, and the DLQ depth is shown
+        status = json.loads(result.output)
+        counts = {row["camera"]: row["counts"] for row in status["pictures"]}
+        assert counts["cam-1"] == {"LIVE_BLURRED": 2}
+        assert counts["cam-2"] == {"REJECTED": 1, "REJECTED:NOT_AN_IMAGE": 1}
+        assert status["source"] == ("index" if extra else "counts")
+        assert status["queues"]["live_dlq"] == {
+            "visible": 0,
+            "in_flight": 0,
+            "delayed": 0,
+            "oldest_age_seconds": None,  # moto publishes no SQS metrics
+        }
+    # And one camera's day, and the table form, name them too
+    one = json.loads(camblur(outputs, "status", "--camera", "cam-1", "--day", DAY, "--json").output)
+    assert [(row["camera"], row["counts"]) for row in one["pictures"]] == [
+        ("cam-1", {"LIVE_BLURRED": 2})
+    ]
     table = camblur(outputs, "status", "--day", DAY).output
     assert "cam-1" in table and "LIVE_BLURRED 2" in table and "live_dlq" in table
 

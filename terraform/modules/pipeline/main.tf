@@ -1,4 +1,4 @@
-# The four functions of docs/architecture.md, all from one zip. Handler paths and
+# The five functions of docs/architecture.md, all from one zip. Handler paths and
 # environment variables are the contract with lambdas/camblur: the unit test
 # tests/unit/test_terraform_contract.py reads `local.functions` below and compares it with
 # camblur.config.ENVIRONMENT_BY_HANDLER. Keep every map literal so that it can.
@@ -89,6 +89,20 @@ locals {
         FUNCTION_TIMEOUT_SECONDS     = tostring(var.refine.timeout_seconds) # SDK waits fit in it
         MAX_RECEIVE_COUNT            = tostring(var.refine.max_receive_count)
         POWERTOOLS_SERVICE_NAME      = var.function_names["refine_worker"]
+        POWERTOOLS_METRICS_NAMESPACE = var.operations.metrics_namespace
+        POWERTOOLS_LOG_LEVEL         = var.operations.log_level
+      }
+    }
+
+    status_counts = {
+      handler         = "camblur.handlers.status_counts.handler"
+      memory_mb       = 256
+      timeout_seconds = 60 # a batch of 500 changes is a few hundred small writes
+      # One invocation per stream shard at a time (status_counts.tf); a few shards at most.
+      reserved_concurrency = 10
+      environment = {
+        STATE_TABLE                  = var.storage.state_table_name
+        POWERTOOLS_SERVICE_NAME      = var.function_names["status_counts"]
         POWERTOOLS_METRICS_NAMESPACE = var.operations.metrics_namespace
         POWERTOOLS_LOG_LEVEL         = var.operations.log_level
       }
@@ -196,6 +210,6 @@ resource "aws_lambda_function" "reconciler" {
 }
 
 locals {
-  # All four, for alarms, dashboard and outputs.
+  # All five, for alarms, dashboard and outputs.
   all_functions = merge(aws_lambda_function.this, { model_reconciler = aws_lambda_function.reconciler })
 }

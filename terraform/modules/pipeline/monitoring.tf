@@ -9,6 +9,7 @@ locals {
   dead_letter_queues = {
     live_dlq   = var.queues.live_dlq.name
     refine_dlq = var.queues.refine_dlq.name
+    counts_dlq = var.queues.counts_dlq.name
   }
 
   # The refinement's faults: metrics the code emits (EMF, camblur.observability) with the

@@ -2,13 +2,13 @@
 # validated once, in terraform/variables.tf (named there as in the comments below).
 
 variable "function_names" {
-  description = "Lambda function name per function; keys live_blur, refine_schedule, refine_worker, model_reconciler."
+  description = "Lambda function name per function; keys live_blur, refine_schedule, refine_worker, model_reconciler, status_counts."
   type        = map(string)
   nullable    = false
 
   validation {
-    condition     = toset(keys(var.function_names)) == toset(["live_blur", "refine_schedule", "refine_worker", "model_reconciler"])
-    error_message = "function_names must have exactly the keys live_blur, refine_schedule, refine_worker, model_reconciler."
+    condition     = toset(keys(var.function_names)) == toset(["live_blur", "refine_schedule", "refine_worker", "model_reconciler", "status_counts"])
+    error_message = "function_names must have exactly the keys live_blur, refine_schedule, refine_worker, model_reconciler, status_counts."
   }
 }
 
@@ -129,17 +129,19 @@ variable "storage" {
     blurred_bucket_name   = string
     artifacts_bucket_name = string
     state_table_name      = string
+    state_stream_arn      = string
     kms_key_arn           = string
   })
   nullable = false
 }
 
 variable "queues" {
-  description = "From modules/queues: live_dlq, refine, refine_dlq (arn, name; url for refine)."
+  description = "From modules/queues: live_dlq, refine, refine_dlq, counts_dlq (arn, name; url for refine)."
   type = object({
     live_dlq   = object({ arn = string, name = string })
     refine     = object({ arn = string, name = string, url = string })
     refine_dlq = object({ arn = string, name = string })
+    counts_dlq = object({ arn = string, name = string })
   })
   nullable = false
 }

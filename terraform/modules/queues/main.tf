@@ -1,6 +1,7 @@
 # The three SQS queues, before the roles that use them and the functions that fill them:
 #   live_blur (async, from S3) --on failure--> live DLQ
 #   refine_schedule --> refine queue --after max_receive_count receives--> refine DLQ
+#   state table stream --> status_counts --after every retry--> counts DLQ
 # The on-failure destination and the mapping to refine_worker belong to modules/pipeline.
 
 locals {
@@ -17,6 +18,16 @@ resource "aws_sqs_queue" "live_dlq" {
 
 resource "aws_sqs_queue" "refine_dlq" {
   name                      = var.names.refine_dlq
+  message_retention_seconds = local.dlq_retention_seconds
+  sqs_managed_sse_enabled   = true
+
+  tags = var.tags
+}
+
+# Where Lambda puts what status_counts could not count after every retry: the batch's shard and
+# sequence numbers (not the records), to recount that day with `camblur status --recount`.
+resource "aws_sqs_queue" "counts_dlq" {
+  name                      = var.names.counts_dlq
   message_retention_seconds = local.dlq_retention_seconds
   sqs_managed_sse_enabled   = true
 

@@ -12,3 +12,8 @@ output "refine_dlq" {
   description = "The refine dead-letter queue: arn, name."
   value       = { arn = aws_sqs_queue.refine_dlq.arn, name = aws_sqs_queue.refine_dlq.name }
 }
+
+output "counts_dlq" {
+  description = "status_counts' failure destination: arn, name."
+  value       = { arn = aws_sqs_queue.counts_dlq.arn, name = aws_sqs_queue.counts_dlq.name }
+}

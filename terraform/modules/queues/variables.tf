@@ -1,9 +1,10 @@
 variable "names" {
-  description = "Queue names: live_dlq (live_blur's failures), refine, refine_dlq."
+  description = "Queue names: live_dlq (live_blur's failures), refine, refine_dlq, counts_dlq (status_counts' stream batches that failed every retry)."
   type = object({
     live_dlq   = string
     refine     = string
     refine_dlq = string
+    counts_dlq = string
   })
   nullable = false
 }

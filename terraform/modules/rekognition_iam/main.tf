@@ -250,6 +250,38 @@ locals {
         local.write_logs["model_reconciler"],
       ]
     }
+
+    status_counts = {
+      Version = "2012-10-17"
+      Statement = [
+        {
+          # What the event source mapping needs to read the table's stream for the function.
+          Sid      = "ReadStateStream"
+          Effect   = "Allow"
+          Action   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"]
+          Resource = var.resources.state_stream_arn
+        },
+        {
+          # The counts items only (COUNTS#<day>): never a picture, run or session item.
+          Sid      = "KeepStatusCounts"
+          Effect   = "Allow"
+          Action   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+          Resource = var.resources.state_table_arn
+          Condition = {
+            "ForAllValues:StringLike" = { "dynamodb:LeadingKeys" = ["COUNTS#*"] }
+          }
+        },
+        local.use_key,
+        {
+          # The mapping's on-failure destination: Lambda sends with the function's role.
+          Sid      = "DeadLetterFailedBatches"
+          Effect   = "Allow"
+          Action   = "sqs:SendMessage"
+          Resource = var.resources.counts_dlq_arn
+        },
+        local.write_logs["status_counts"],
+      ]
+    }
   }
 }
 

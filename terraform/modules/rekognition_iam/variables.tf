@@ -1,11 +1,11 @@
 variable "role_names" {
-  description = "IAM role name per function; keys live_blur, refine_schedule, refine_worker, model_reconciler."
+  description = "IAM role name per function; keys live_blur, refine_schedule, refine_worker, model_reconciler, status_counts."
   type        = map(string)
   nullable    = false
 
   validation {
-    condition     = toset(keys(var.role_names)) == toset(["live_blur", "refine_schedule", "refine_worker", "model_reconciler"])
-    error_message = "role_names must have exactly the keys live_blur, refine_schedule, refine_worker, model_reconciler."
+    condition     = toset(keys(var.role_names)) == toset(["live_blur", "refine_schedule", "refine_worker", "model_reconciler", "status_counts"])
+    error_message = "role_names must have exactly the keys live_blur, refine_schedule, refine_worker, model_reconciler, status_counts."
   }
 }
 
@@ -16,7 +16,7 @@ variable "log_group_names" {
 }
 
 variable "resources" {
-  description = "ARNs of what the functions use: both buckets, the state table and its by_capture_day index, the main key and the raw bucket's key, the live DLQ and the refine queue (modules/storage and modules/queues)."
+  description = "ARNs of what the functions use: both buckets, the state table and its by_capture_day index, the main key and the raw bucket's key, the live DLQ, the refine queue, the table's stream and the counts DLQ (modules/storage and modules/queues)."
   type = object({
     raw_bucket_arn        = string
     blurred_bucket_arn    = string
@@ -26,6 +26,8 @@ variable "resources" {
     raw_kms_key_arn       = string
     live_dlq_arn          = string
     refine_queue_arn      = string
+    state_stream_arn      = string
+    counts_dlq_arn        = string
   })
   nullable = false
 }

@@ -53,6 +53,11 @@ output "state_table_arn" {
   value       = aws_dynamodb_table.this.arn
 }
 
+output "state_table_stream_arn" {
+  description = "The state table's stream (new and old images), which status_counts reads."
+  value       = aws_dynamodb_table.this.stream_arn
+}
+
 output "capture_day_index_arn" {
   description = "ARN of the by_capture_day index (refine_schedule queries it)."
   value       = "${aws_dynamodb_table.this.arn}/index/${local.capture_day_index}"

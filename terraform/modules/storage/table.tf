@@ -58,6 +58,11 @@ resource "aws_dynamodb_table" "this" {
     non_key_attributes = ["status", "reason", "refine_outcome", "raw_key", "raw_version_id", "capture_day"]
   }
 
+  # status_counts keeps the per camera and day counts `camblur status` reads from this stream
+  # (lambdas/camblur/status_counts.py): old and new image, to take a change's old status away.
+  stream_enabled   = true
+  stream_view_type = "NEW_AND_OLD_IMAGES"
+
   ttl {
     attribute_name = "expires_at"
     enabled        = true
