@@ -1,15 +1,20 @@
 """make bench-status: how long `camblur status` takes for a 57,600-picture day.
 
 Starts a private embedded AWS endpoint (moto server, as `make up` runs it), creates the state
-table with the key schema and indexes of terraform/modules/storage/table.tf, seeds one capture
-day of 200 cameras x 288 pictures (one every 5 minutes) with batch writes (--neighbour-days N
-adds N days on each side: a table holds many days, the indexes must not read them), and
-times the real command as an operator runs it, in a fresh process each round:
+table with the key schema, indexes and stream of terraform/modules/storage/table.tf, and seeds
+one capture day of 200 cameras x 288 pictures (one every 5 minutes) with batch writes, as the
+live pass leaves them; then the refinement's share is rewritten REFINED (--neighbour-days N
+adds N days on each side: a table holds many days). The table's stream (read through the
+endpoint's dynamodbstreams API, as Lambda's poller reads it) goes through the real
+status_counts handler in batches of 500 (the mapping's), timed. Then the real command is timed
+as an operator runs it, in a fresh process each round, rounds in random order:
 
     camblur status --day D                  every camera of one day
     camblur status --camera C --day D       one camera of one day
+    camblur status --day D --recount        (with --recount-rounds N) the index, not the counts
 
-Rounds run in random order; the median of each is printed, as `status --day: <s> s`.
+Every answer is checked against the seeded pictures. The medians are printed, the first as
+`status --day: <s> s`.
 """
 
 from __future__ import annotations
@@ -23,10 +28,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,6 +50,12 @@ REGION = "eu-west-1"
 TABLE = "camblur-bench-state"
 DAY = date(2026, 11, 25)
 CAMBLUR = Path(sys.executable).with_name("camblur")
+LAMBDA_CONTEXT = SimpleNamespace(  # what the runtime passes (Powertools reads these)
+    function_name="camblur-bench-status-counts",
+    memory_limit_in_mb=256,
+    invoked_function_arn="arn:aws:lambda:eu-west-1:123456789012:function:camblur-bench-status-counts",
+    aws_request_id="00000000-0000-0000-0000-000000000000",
+)
 # What the indexes project (terraform/modules/storage/table.tf).
 CAPTURE_DAY_PROJECTION = [
     "status",
@@ -76,6 +89,7 @@ def create_table(dynamodb: Any) -> None:
     dynamodb.create_table(
         TableName=TABLE,
         BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
         KeySchema=[
             {"AttributeName": "pk", "KeyType": "HASH"},
             {"AttributeName": "sk", "KeyType": "RANGE"},
@@ -144,7 +158,9 @@ def picture_item(camera: int, day: date, slot: int, rand: random.Random) -> dict
     }
 
 
-def seed(endpoint: str, cameras: int, pictures_per_camera: int, days: list[date]) -> int:
+def seed(endpoint: str, cameras: int, pictures_per_camera: int, days: list[date]) -> list[dict]:
+    """Write the pictures as the live pass leaves them, then rewrite the refined ones (the
+    stream then holds an INSERT for each and a MODIFY for each refinement); the final items."""
     rand = random.Random(7)
     items = [
         picture_item(camera, day, slot, rand)
@@ -152,17 +168,22 @@ def seed(endpoint: str, cameras: int, pictures_per_camera: int, days: list[date]
         for camera in range(cameras)
         for slot in range(pictures_per_camera)
     ]
-    chunks = [items[start : start + 2000] for start in range(0, len(items), 2000)]
+    live = [
+        {**item, "status": "LIVE_BLURRED"} if item["status"] == "REFINED" else item
+        for item in items
+    ]
+    for wave in (live, [item for item in items if item["status"] == "REFINED"]):
+        chunks = [wave[start : start + 2000] for start in range(0, len(wave), 2000)]
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(lambda chunk: _write(endpoint, chunk), chunks))
+    return items
 
-    def write(chunk: list[dict[str, Any]]) -> None:
-        table = _resource(endpoint).Table(TABLE)
-        with table.batch_writer() as batch:  # BatchWriteItem, 25 at a time, retries unprocessed
-            for item in chunk:
-                batch.put_item(Item=item)
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        list(pool.map(write, chunks))
-    return len(items)
+def _write(endpoint: str, chunk: list[dict[str, Any]]) -> None:
+    table = _resource(endpoint).Table(TABLE)
+    with table.batch_writer() as batch:  # BatchWriteItem, 25 at a time, retries unprocessed
+        for item in chunk:
+            batch.put_item(Item=item)
 
 
 def _resource(endpoint: str) -> Any:
@@ -202,7 +223,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cameras", type=int, default=200)
     parser.add_argument("--pictures-per-camera", type=int, default=288)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--recount-rounds", type=int, default=0, help="also time --recount")
     parser.add_argument("--neighbour-days", type=int, default=0, help="days seeded on each side")
     args = parser.parse_args(argv)
     days = [
@@ -213,63 +235,106 @@ def main(argv: list[str] | None = None) -> int:
     with embedded_aws() as endpoint, tempfile.TemporaryDirectory() as folder:
         create_table(boto3.client("dynamodb", **_client_args(endpoint)))
         started = time.perf_counter()
-        count = seed(endpoint, args.cameras, args.pictures_per_camera, days)
+        items = seed(endpoint, args.cameras, args.pictures_per_camera, days)
         per_day = args.cameras * args.pictures_per_camera
         print(
-            f"seeded {count:,} state items ({per_day:,} a day for {args.cameras} cameras, "
-            f"{len(days)} days) in {time.perf_counter() - started:.0f} s"
+            f"seeded {len(items):,} state items ({per_day:,} a day for {args.cameras} cameras, "
+            f"{len(days)} days), {sum(1 for i in items if i['status'] == 'REFINED'):,} "
+            f"of them then refined, in {time.perf_counter() - started:.0f} s"
         )
+        records, seconds = count_stream(endpoint)
+        print(
+            f"status_counts: {records:,} stream records in {seconds:.0f} s "
+            f"({records / seconds:,.0f} records/s through the real handler)"
+        )
+        truth = expected_counts(items, day)
         outputs = outputs_file(Path(folder))
-        commands = {
-            "status --day": ("--day", day),
-            "status --camera --day": ("--camera", "cam-007", "--day", day, "--json"),
+        commands: dict[str, tuple[tuple[str, ...], int]] = {
+            "status --day": (("--day", day, "--json"), args.rounds),
+            "status --camera --day": (("--camera", "cam-007", "--day", day, "--json"), args.rounds),
+            "status --day --recount": (("--day", day, "--json", "--recount"), args.recount_rounds),
         }
-        timings: dict[str, list[float]] = {name: [] for name in commands}
-        order = [name for name in commands for _ in range(args.rounds)]
+        timings: dict[str, list[float]] = {name: [] for name, (_, n) in commands.items() if n}
+        order = [name for name, (_, rounds) in commands.items() for _ in range(rounds)]
         random.Random(11).shuffle(order)
         for name in order:
-            seconds, output = time_command(endpoint, outputs, *commands[name])
+            seconds, output = time_command(endpoint, outputs, *commands[name][0])
             timings[name].append(seconds)
-            if name == "status --camera --day":
-                [row] = json.loads(output)["pictures"]
-                assert sum(v for k, v in row["counts"].items() if ":" not in k) == (
-                    args.pictures_per_camera
-                ), row
+            answer = {row["camera"]: row["counts"] for row in json.loads(output)["pictures"]}
+            wanted = {"cam-007": truth["cam-007"]} if "--camera" in name else truth
+            if answer != wanted:
+                raise SystemExit(f"{name}: counts differ from the seeded pictures")
         for name, values in timings.items():
             print(
                 f"{name}: {statistics.median(values):.2f} s "
-                f"(median of {len(values)}; {', '.join(f'{v:.2f}' for v in values)})"
+                f"(median of {len(values)}; {', '.join(f'{v:.2f}' for v in values)}; "
+                "counts equal the seeded pictures)"
             )
-        segments_ratio(endpoint, outputs, day, args.rounds)
     return 0
 
 
-def segments_ratio(endpoint: str, outputs: Path, day: str, rounds: int) -> None:
-    """The day's index read in SEGMENTS parallel queries against one query, in this process:
-    the median of the per-round ratios (each round times both, in random order)."""
-    from camblur_cli.deployment import Deployment
-    from camblur_cli.inspect import SEGMENTS, Inspector
+def count_stream(endpoint: str) -> tuple[int, float]:
+    """Every record of the table's stream through status_counts, 500 a batch; (records, s)."""
+    os.environ.update(
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_DEFAULT_REGION=REGION,
+        AWS_ACCESS_KEY_ID="test",
+        AWS_SECRET_ACCESS_KEY="test",  # noqa: S106 - the embedded endpoint's fake key
+        STATE_TABLE=TABLE,
+        POWERTOOLS_LOG_LEVEL="WARNING",  # a figure per batch is not what this prints
+        POWERTOOLS_METRICS_DISABLED="true",
+    )
+    from camblur.handlers import status_counts
 
-    names = {key: value["value"] for key, value in json.loads(outputs.read_text()).items()}
-    deployment = Deployment.from_outputs(
-        {key: {"value": value} for key, value in names.items()},
-        endpoint_url=endpoint,
-        region=REGION,
-    )
-    rand = random.Random(5)
-    ratios = []
-    for _ in range(rounds):
-        seconds = {}
-        for segments in rand.sample([1, SEGMENTS], 2):
-            inspector = Inspector(deployment, segments=segments)
-            started = time.perf_counter()
-            inspector.status(day, None)
-            seconds[segments] = time.perf_counter() - started
-        ratios.append(seconds[SEGMENTS] / seconds[1])
-    print(
-        f"{SEGMENTS} parallel queries / 1 query (in process): {statistics.median(ratios):.2f} "
-        f"(median of {rounds} per-round ratios)"
-    )
+    streams = boto3.client("dynamodbstreams", **_client_args(endpoint))
+    arn = boto3.client("dynamodb", **_client_args(endpoint)).describe_table(TableName=TABLE)[
+        "Table"
+    ]["LatestStreamArn"]
+    total, started = 0, time.perf_counter()
+    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+        iterator = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        while iterator:
+            page = streams.get_records(ShardIterator=iterator, Limit=500)
+            if not page["Records"]:
+                break
+            # The mapping's filter (terraform/modules/pipeline/status_counts.tf): picture
+            # items only, so status_counts never sees its own writes.
+            records = [
+                lambda_record(record, arn)
+                for record in page["Records"]
+                if record["dynamodb"]["Keys"]["sk"]["S"] == "STATE"
+            ]
+            if not records:
+                iterator = page.get("NextShardIterator")
+                continue
+            answer = status_counts.handler({"Records": records}, LAMBDA_CONTEXT)
+            if answer["batchItemFailures"]:
+                raise SystemExit(f"status_counts failed a batch: {answer}")
+            total += len(records)
+            iterator = page.get("NextShardIterator")
+    return total, time.perf_counter() - started
+
+
+def lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
+    """A stream record as Lambda hands it to a function: the region, the source, epoch time."""
+    change = dict(record["dynamodb"])
+    if isinstance(change.get("ApproximateCreationDateTime"), datetime):
+        change["ApproximateCreationDateTime"] = int(
+            change["ApproximateCreationDateTime"].timestamp()
+        )
+    return {**record, "awsRegion": REGION, "dynamodb": change, "eventSourceARN": stream_arn}
+
+
+def expected_counts(items: list[dict[str, Any]], day: str) -> dict[str, dict[str, int]]:
+    from camblur.adapters.state.counts import facets
+
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for item in items:
+        if item["capture_day"] == day:
+            counts[item["camera_id"]].update(facets(item))
+    return {camera: dict(found) for camera, found in counts.items()}
 
 
 def _client_args(endpoint: str) -> dict[str, Any]:

@@ -259,6 +259,16 @@ def estimate(
     )
     reconciler_dynamodb = reconciler_passes * args.dynamodb_read_price / 1e6
 
+    # status_counts (camblur status): about 2.5 counted changes a picture (live, refined, an
+    # outcome), each one conditional UpdateItem of a counts item of about 1.3 KB (2 units);
+    # Lambda reads the stream for free; 5 ms of a 256 MB function a change, batches of ~50.
+    counted_changes = per_month * 2.5
+    status_counts = (
+        counted_changes * 2 * args.dynamodb_write_price / 1e6
+        + counted_changes / 50 * request
+        + counted_changes * 0.25 * 0.005 * gb_second
+    )
+
     sqs_requests = per_month * (0.1 + 2 / int(s["refine_batch_size"])) + reconciler_passes * 0.1
     sqs = sqs_requests * args.sqs_request_price / 1e6
     logs = per_month * args.log_kb_per_picture / 1024 / 1024 * args.logs_gb_price
@@ -287,6 +297,12 @@ def estimate(
         ),
         Line("S3", s3, s3, f"{stored_gb:,.0f} GB stored, 3 PUT + 4 GET per picture"),
         Line("DynamoDB", dynamodb, dynamodb - reconciler_dynamodb, "on-demand"),
+        Line(
+            "Status counts",
+            status_counts,
+            0.0,
+            f"{counted_changes:,.0f} changes counted from the stream, 2 write units each",
+        ),
         Line("SQS", sqs, sqs, f"{sqs_requests:,.0f} requests"),
         Line("CloudWatch Logs", logs, logs, f"{args.log_kb_per_picture:g} KB a picture"),
     ]
