@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -912,7 +913,8 @@ class StreamBatch:
     invocation: Invocation | None  # None when the filter left nothing to deliver
     retry_from: str | None = None  # sequence number delivery resumes from, when it failed
     bisected: bool = False  # a failed batch split in two (BisectBatchOnFunctionError)
-    failure_destination: str | None = None  # where its invocation record went, retries spent
+    gave_up: bool = False  # retries spent: the records are passed (AWS drops them)...
+    failure_destination: str | None = None  # ...after an invocation record went there
     attempt: int = 1  # attempts of these records (1 + retries spent)
 
     @property
@@ -1080,9 +1082,7 @@ class StreamMappings:
             if time.time() - first < window:
                 return None  # Lambda is still gathering this batch
         # `read` ends with the last record kept, or at the end of the shard: the records the
-        # filter left out among them are processed with this batch.
-        upto = read
-        skipped = len(upto) - len(records)
+        # filter left out among them pass the checkpoint with this batch (when it is done).
         invocation = self._lambdas.invoke(mapping["FunctionArn"], {"Records": records})
         sequences = [_sequence(record) for record in records]
         if invocation.ok and "ReportBatchItemFailures" in (
@@ -1092,39 +1092,33 @@ class StreamMappings:
         else:
             failed = set() if invocation.ok else set(sequences)
         attempt = shard.retries + 1
+        batch = functools.partial(
+            StreamBatch, shard_id, tuple(records), invocation=invocation, attempt=attempt
+        )
         if not failed:
-            self._advance(shard, _sequence(upto[-1]))
-            return StreamBatch(shard_id, tuple(records), skipped, invocation, attempt=attempt)
-        first_failed = min(failed, key=int)
-        index = sequences.index(first_failed)
+            self._advance(shard, _sequence(read[-1]))
+            return batch(skipped=len(read) - len(records))
+        index = sequences.index(min(failed, key=int))
         # Everything before the first failure is done: the checkpoint moves up to it.
-        before = upto[: upto.index(records[index])]
+        before = read[: read.index(records[index])]
         if before:
             shard.after = _sequence(before[-1])
+        passed = len(before) - index  # records the filter left out, passed by the checkpoint
         remaining = records[index:]
         bisect = bool(mapping.get("BisectBatchOnFunctionError")) and not invocation.ok
         if bisect and len(remaining) > 1:
             half = (len(remaining) + 1) // 2
             shard.plan[:1] = [half, len(remaining) - half]
-            return StreamBatch(
-                shard_id, tuple(records), skipped, invocation, bisected=True, attempt=attempt
-            )
+            return batch(skipped=passed, bisected=True)
         retries = int(mapping.get("MaximumRetryAttempts", -1))
         if retries < 0 or shard.retries < retries:
             shard.retries += 1
             shard.plan[:1] = [len(remaining)]
-            return StreamBatch(
-                shard_id, tuple(records), skipped, invocation, first_failed, attempt=attempt
-            )
+            return batch(skipped=passed, retry_from=sequences[index])
         destination = self._discard(mapping, shard_id, remaining, invocation, attempt)
-        self._advance(shard, _sequence(upto[-1]))
-        return StreamBatch(
-            shard_id,
-            tuple(records),
-            skipped,
-            invocation,
-            failure_destination=destination,
-            attempt=attempt,
+        self._advance(shard, _sequence(read[-1]))
+        return batch(
+            skipped=len(read) - len(records), gave_up=True, failure_destination=destination
         )
 
     @staticmethod

@@ -36,6 +36,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -46,7 +47,7 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
-from devtools.deliver import AsyncOutcome, Delivery, Schedule, function_name
+from devtools.deliver import AsyncOutcome, Delivery, Schedule, StreamBatch, function_name
 from localaws import embedded
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,6 +57,7 @@ POLL_IDLE_SECONDS = 0.5
 # Lambda waits about 1 and 2 minutes between asynchronous attempts.
 ASYNC_RETRY_DELAYS = (60.0, 120.0)
 STOP_TIMEOUT_SECONDS = 15.0
+STREAM_RETRY_SECONDS = 1.0  # between attempts of a failed stream batch
 
 
 def log(message: str) -> None:
@@ -157,12 +159,17 @@ class Pump:
                 self._async.submit(self._invoke_async, function, event, _describe(event))
 
     def _mappings_loop(self) -> None:
-        """One poller thread per SQS event source mapping (new mappings are found too)."""
+        """One poller thread per SQS and per DynamoDB stream event source mapping (new
+        mappings are found too)."""
         while not self._stopping.is_set():
             for mapping in self.delivery.mappings.all():
                 if mapping["UUID"] not in self._polled:
                     self._polled.add(mapping["UUID"])
                     self._spawn(self._poll_loop, mapping["UUID"], mapping["EventSourceArn"])
+            for mapping in self.delivery.streams.all():
+                if mapping["UUID"] not in self._polled:
+                    self._polled.add(mapping["UUID"])
+                    self._spawn(self._stream_loop, mapping["UUID"], mapping["EventSourceArn"])
             self._stopping.wait(10.0)
 
     def _poll_loop(self, uuid_: str, queue_arn: str) -> None:
@@ -183,6 +190,23 @@ class Pump:
             self.report(
                 f"{queue} -> {invocation.function}: {what}: {result} ({invocation.seconds:.1f} s)"
             )
+
+    def _stream_loop(self, uuid_: str, stream_arn: str) -> None:
+        """Lambda's poller of one DynamoDB stream mapping: a line per batch in the log."""
+        table = stream_arn.split(":")[5].split("/")[1]
+        lambda_ = self.delivery.clients.lambda_
+        while not self._stopping.is_set():
+            try:
+                batches = self.delivery.streams.poll(uuid_, wait_for_window=True)
+            except lambda_.exceptions.ResourceNotFoundException:
+                self.report(f"{table} stream: mapping {uuid_} is gone; its poller stops")
+                self._polled.discard(uuid_)
+                return
+            for batch in batches or []:
+                self.report(f"{table} stream{_describe_stream_batch(batch)}")
+            # Lambda polls a shard about 4 times a second; a failed batch waits a little.
+            failed = any(not batch.done for batch in batches or [])
+            self._stopping.wait(STREAM_RETRY_SECONDS if failed else POLL_IDLE_SECONDS)
 
     def _schedules_loop(self) -> None:
         timers: dict[str, Timer] = {}
@@ -254,6 +278,34 @@ def _describe_body(body: str) -> str:
         record = records[0]
         return f"{record.get('eventName')} {record['s3']['object'].get('key')}"
     return "a message"
+
+
+def _describe_stream_batch(batch: StreamBatch) -> str:
+    """' -> f: 3 records (INSERT 2, MODIFY 1), 1 skipped by the filter: done (0.2 s)'."""
+    if batch.invocation is None:
+        return f": {_records(batch.skipped)} skipped by the filter"
+    kinds = Counter(record["eventName"] for record in batch.records)
+    what = f"{_records(len(batch.records))} ({', '.join(f'{k} {n}' for k, n in sorted(kinds.items()))})"
+    if batch.skipped:
+        what += f", {batch.skipped} skipped by the filter"
+    invocation = batch.invocation
+    error = "" if invocation.ok else f"FAILED ({invocation.error}); "
+    if batch.bisected:
+        result = f"{error}split in two, the halves retried"
+    elif batch.retry_from is not None:
+        result = (
+            f"{error or 'partly failed; '}attempt {batch.attempt}, again from {batch.retry_from}"
+        )
+    elif batch.gave_up:
+        where = f"sent to {batch.failure_destination}" if batch.failure_destination else "dropped"
+        result = f"{error}given up after {batch.attempt} attempts; {where}"
+    else:
+        result = "done"
+    return f" -> {invocation.function}: {what}: {result} ({invocation.seconds:.1f} s)"
+
+
+def _records(count: int) -> str:
+    return f"{count} record" + ("" if count == 1 else "s")
 
 
 def _short(payload: Any) -> str:

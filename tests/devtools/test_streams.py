@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,11 +30,13 @@ from aws_lambda_powertools.utilities.parser.models import (
 from devtools.deliver import (
     ArtifactCode,
     Clients,
+    Delivery,
     LambdaService,
     StreamMappings,
     WiringError,
     _filter,
 )
+from devtools.pump import Pump
 from localaws.embedded import embedded_aws
 from tests.integration.deployment import REGION, aws_client
 
@@ -411,3 +414,33 @@ def test_any_of_several_filters_passes_a_record_and_a_bad_pattern_is_refused() -
     assert _filter({"UUID": "m"})(RECORD)  # no criteria: everything passes
     with pytest.raises(WiringError, match="bad filter pattern"):
         _filter({"UUID": "m", "FilterCriteria": {"Filters": [{"Pattern": "{not json"}]}})
+
+
+def test_the_pump_polls_every_stream_mapping_and_logs_each_batch(
+    wire: Any, endpoint: str, artifact: Path, tmp_path: Path
+) -> None:
+    w = wire(MaximumBatchingWindowInSeconds=0, MaximumRetryAttempts=0)
+    lines: list[str] = []
+    delivery = Delivery(endpoint, "http://127.0.0.1:9", artifact, tmp_path / "pump")
+    pump = Pump(delivery, report=lines.append).start()
+    try:
+        w.put("a")
+        w.put("b", mode="crash")
+        w.put("c", sk="RUN#1")  # left out by the filter
+        deadline = time.monotonic() + 60  # not a timing assertion: when to call it lost
+        while not w.dead_letters() and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        pump.stop()
+        delivery.close()
+
+    delivered = [pk for invocation in w.delivered() for pk in invocation]
+    assert delivered[0] == "a" and set(delivered) == {"a", "b"}  # "b" failed: once, given up
+    mine = [line for line in lines if line.startswith(f"{w.name} stream")]
+    assert len([line for line in mine if " -> " in line]) == len(w.delivered())
+    assert any(f"-> {w.name}: 1 record (INSERT 1): done" in line for line in mine)
+    assert any(
+        "FAILED (RuntimeError: cannot count b); given up after 1 attempts; sent to "
+        f"{w.queue_arn}" in line
+        for line in mine
+    )
