@@ -26,6 +26,7 @@ beside it in pump-logs/), pump.json (the endpoints, for tools such as `camblur`)
 from __future__ import annotations
 
 import argparse
+import calendar
 import contextlib
 import json
 import os
@@ -40,7 +41,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -94,17 +95,113 @@ class Timer:
             fields = cron[1].split()
             if len(fields) != 6:
                 raise ValueError(f"{self.schedule.name}: not an AWS cron: {expression}")
-            minute, hour, day, month, weekday, year = fields
-            # AWS numbers weekdays 1-7 from Sunday, cron 0-6; "?" is "any".
-            weekday = re.sub(r"\d", lambda d: str(int(d[0]) - 1), weekday)
-            spec = " ".join(f.replace("?", "*") for f in (minute, hour, day, month, weekday))
-            iterator = croniter(spec, moment.astimezone(zone))
-            for _ in range(1000):
-                when = iterator.get_next(datetime)
-                if year == "*" or str(when.year) in year.split(","):
-                    return when.astimezone(UTC)
-            return None
+            return cron_after(fields, moment.astimezone(zone))
         raise ValueError(f"{self.schedule.name}: unknown schedule expression {expression}")
+
+
+CRON_SEARCH_DAYS = 366 * 8  # how far ahead a cron that matches no day is looked for
+
+
+def cron_after(fields: list[str], moment: datetime) -> datetime | None:
+    """The first time after `moment` (aware, in the schedule's zone) that an EventBridge cron
+    matches, in UTC; None when none comes within CRON_SEARCH_DAYS.
+
+    fields: minutes hours day-of-month month day-of-week year, EventBridge's syntax: one of
+    the day fields is `?`; day-of-week counts 1=SUN..7=SAT (croniter: 0=SUN..6=SAT), `6L` is
+    the month's last Friday, `2#1` its first Monday, `L` alone Saturday; day-of-month `L` is
+    the month's last day, `15W` the weekday nearest the 15th within its month, `LW` the last
+    weekday. croniter matches the times and the plain fields; `W` and `LW` are matched here
+    (croniter has no `LW`, and moves a `31W` into shorter months, where EventBridge, like
+    Quartz, has no such day: that month does not run).
+    """
+    minute, hour, day, month, weekday, year = fields
+    if (day == "?") == (weekday == "?"):
+        raise ValueError(f"cron({' '.join(fields)}): exactly one day field must be ?")
+    day_matches = _day_of_month(day) if day != "?" else _any_day
+    weekday_matches = _day_of_week(weekday) if weekday != "?" else _any_day
+    years = _years(year)
+    times = f"{minute} {hour} * {month} *"
+    for offset in range(CRON_SEARCH_DAYS):
+        today = moment.date() + timedelta(days=offset)
+        if not (years(today.year) and day_matches(today) and weekday_matches(today)):
+            continue
+        # From `moment` on its own day, else from just before the day's midnight in the zone.
+        midnight = datetime.combine(today, datetime.min.time(), tzinfo=moment.tzinfo)
+        start = moment if offset == 0 else midnight - timedelta(seconds=1)
+        candidate = croniter(times, start).get_next(datetime)
+        if candidate.date() == today:
+            return candidate.astimezone(UTC)
+    return None
+
+
+def _any_day(day: date) -> bool:
+    return True
+
+
+def _day_of_month(field: str) -> Callable[[date], bool]:
+    if field == "LW":
+        return lambda day: day == _nearest_weekday(day.year, day.month, _month_days(day))
+    if weekday := re.fullmatch(r"(\d{1,2})W", field):
+        wanted = int(weekday[1])
+        return lambda day: day == _nearest_weekday(day.year, day.month, wanted)
+    spec = f"0 0 {field} * *"
+    croniter(spec)  # refuses a bad field now rather than at the first match
+    return lambda day: croniter.match(spec, datetime.combine(day, datetime.min.time()))
+
+
+def _day_of_week(field: str) -> Callable[[date], bool]:
+    def to_croniter(item: str) -> str:
+        if item in ("*", "?"):
+            return "*"
+        if item == "L":  # the week's last day
+            return "6"
+        if last := re.fullmatch(r"(\w+)L", item):
+            return f"L{_weekday_number(last[1])}"
+        if nth := re.fullmatch(r"(\w+)#([1-5])", item):
+            return f"{_weekday_number(nth[1])}#{nth[2]}"
+        if step := re.fullmatch(r"(\w+)/(\d+)", item):
+            return f"{_weekday_number(step[1])}/{step[2]}"
+        return "-".join(_weekday_number(part) for part in item.split("-"))
+
+    spec = "0 0 * * " + ",".join(to_croniter(item) for item in field.split(","))
+    croniter(spec)
+    return lambda day: croniter.match(spec, datetime.combine(day, datetime.min.time()))
+
+
+def _weekday_number(day: str) -> str:
+    """EventBridge's 1=SUN..7=SAT as croniter's 0..6; names are the same in both."""
+    if day.isdigit():
+        if not 1 <= int(day) <= 7:
+            raise ValueError(f"day of week {day}: EventBridge counts 1 (SUN) to 7 (SAT)")
+        return str(int(day) - 1)
+    return day
+
+
+def _month_days(day: date) -> int:
+    return calendar.monthrange(day.year, day.month)[1]
+
+
+def _nearest_weekday(year: int, month: int, wanted: int) -> date | None:
+    """Quartz's `W`: the weekday nearest day `wanted`, never outside its month."""
+    last = calendar.monthrange(year, month)[1]
+    if wanted > last:
+        return None
+    day = date(year, month, wanted)
+    if day.weekday() == 5:  # Saturday: the Friday before, or the Monday after the 1st
+        return day - timedelta(days=1) if wanted > 1 else day + timedelta(days=2)
+    if day.weekday() == 6:  # Sunday: the Monday after, or the Friday before the last day
+        return day + timedelta(days=1) if wanted < last else day - timedelta(days=2)
+    return day
+
+
+def _years(field: str) -> Callable[[int], bool]:
+    if field in ("*", "?"):
+        return lambda year: True
+    wanted: set[int] = set()
+    for item in field.split(","):
+        first, _, last = item.partition("-")
+        wanted.update(range(int(first), int(last or first) + 1))
+    return lambda year: year in wanted
 
 
 # ----------------------------------------------------------------------------------- pump
