@@ -695,9 +695,27 @@ class SqsMappings:
         self._clients = clients
         self._lambdas = lambdas
         self._retry_wait = retry_wait
+        # What the pollers received and did not delete, for the queue metrics (the pump):
+        # queue ARN -> message id -> (SentTimestamp in ms, when it was last received).
+        self._held: dict[str, dict[str, tuple[int, float]]] = {}
+        self._held_lock = threading.Lock()
 
     def mapping(self, uuid_: str) -> dict[str, Any]:
         return self._clients.lambda_.get_event_source_mapping(UUID=uuid_)
+
+    def oldest_held(self, queue_arn: str, forget_after: float) -> int | None:
+        """The oldest SentTimestamp (ms) among the messages a poll received from the queue
+        and did not delete (they failed and wait for their visibility timeout), if any.
+
+        A message not received again within `forget_after` seconds is taken to be gone (the
+        redrive policy moved it to the DLQ on a receive, or another consumer deleted it).
+        """
+        now = time.time()
+        with self._held_lock:
+            held = self._held.get(queue_arn, {})
+            for message_id in [m for m, (_, seen) in held.items() if now - seen > forget_after]:
+                del held[message_id]
+            return min((sent for sent, _ in held.values()), default=None)
 
     def enabled(self, uuid_: str) -> bool:
         return self.mapping(uuid_).get("State") == "Enabled"
@@ -746,6 +764,13 @@ class SqsMappings:
         else:
             failed = set()
         done = [message for message in messages if message["MessageId"] not in failed]
+        with self._held_lock:
+            held = self._held.setdefault(source_arn, {})
+            for message in messages:
+                sent = int(message.get("Attributes", {}).get("SentTimestamp", 0))
+                held[message["MessageId"]] = (sent, time.time())
+            for message in done:
+                held.pop(message["MessageId"], None)
         for start in range(0, len(done), 10):
             self._clients.sqs.delete_message_batch(
                 QueueUrl=queue_url,
@@ -1374,6 +1399,7 @@ class Clients:
         self.events = session.client("events", **options)
         self.dynamodb = session.resource("dynamodb", **options)
         self.dynamodbstreams = session.client("dynamodbstreams", **options)
+        self.cloudwatch = session.client("cloudwatch", **options)
         self._queue_urls: dict[str, str] = {}
 
     def queue_url(self, queue_arn: str) -> str:

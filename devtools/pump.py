@@ -16,7 +16,14 @@ function. The pump plays the AWS services that invoke them, from the deployed wi
 - Every SQS event source mapping (the live queue, the refine queue while the reconciler has it
   open): batches, partial batch responses, the queue's visibility timeout and redrive policy as
   AWS applies them (a failed message comes back after the visibility timeout).
-- EventBridge schedules and rules at their times (`rate(...)`, `cron(...)` in their time zone).
+- Every DynamoDB stream event source mapping (the state table's status counters): Lambda's
+  stream poller, with its checkpoints, filter, partial batch responses, bisection, retries and
+  failure destination (StreamMappings in devtools/deliver.py).
+- EventBridge schedules and rules at their times (`rate(...)`, `cron(...)` in their time zone,
+  with EventBridge's L, W, LW and # forms).
+- The AWS/SQS CloudWatch metrics SQS would publish, every minute, for every queue
+  (ApproximateNumberOfMessagesVisible, ApproximateAgeOfOldestMessage where it can be known
+  without disturbing delivery: QueueMetrics), so that `camblur status` reads them as on AWS.
 - A local Rekognition endpoint (devtools/local_rekognition.py) for the functions.
 
 State under .embedded-aws/: pump.pid, pump.log (what was delivered, and the functions' logs
@@ -204,6 +211,109 @@ def _years(field: str) -> Callable[[int], bool]:
     return lambda year: year in wanted
 
 
+# -------------------------------------------------------------------------- queue metrics
+
+METRICS_PERIOD_SECONDS = 60.0  # SQS publishes its CloudWatch metrics every minute
+HELD_GRACE_SECONDS = 60.0  # a held message not received again this long after its timeout: gone
+
+
+class QueueMetrics:
+    """The AWS/SQS metrics SQS publishes, for every queue on the endpoint (dimension
+    QueueName): ApproximateNumberOfMessagesVisible (the queue's own count) and
+    ApproximateAgeOfOldestMessage, in seconds, from the oldest SentTimestamp known without
+    disturbing delivery:
+
+    - messages the pump's pollers received and did not delete (failed, waiting for their
+      visibility timeout);
+    - visible messages of a queue that no mapping reads and that has no redrive policy (a
+      DLQ), seen by a receive with VisibilityTimeout=0: it hides nothing and the receive count
+      it raises decides nothing there.
+
+    A receive on any other queue would raise the receive count its redrive policy (or its
+    function) counts, and move messages to the DLQ early: so when a queue holds messages none
+    of these cover (the refine queue while its mapping is closed), the age is left out, and
+    `camblur status` finds no recent datapoint, as it would find none on AWS for a queue SQS
+    has not reported yet. An empty queue's age is 0.
+    """
+
+    def __init__(self, delivery: Delivery) -> None:
+        self.delivery = delivery
+
+    def measure(self, now: float | None = None) -> dict[str, dict[str, float]]:
+        """Queue name -> metric name -> value (the age only where it is known)."""
+        now = time.time() if now is None else now
+        sqs = self.delivery.clients.sqs
+        read = {m["EventSourceArn"] for m in self.delivery.mappings.all()}
+        measured: dict[str, dict[str, float]] = {}
+        for url in _pages(sqs.list_queues, "QueueUrls"):
+            attributes = sqs.get_queue_attributes(
+                QueueUrl=url,
+                AttributeNames=[
+                    "QueueArn",
+                    "ApproximateNumberOfMessages",
+                    "ApproximateNumberOfMessagesNotVisible",
+                    "RedrivePolicy",
+                    "VisibilityTimeout",
+                ],
+            )["Attributes"]
+            arn = attributes["QueueArn"]
+            visible = int(attributes["ApproximateNumberOfMessages"])
+            hidden = int(attributes["ApproximateNumberOfMessagesNotVisible"])
+            metrics: dict[str, float] = {"ApproximateNumberOfMessagesVisible": float(visible)}
+            forget_after = float(attributes.get("VisibilityTimeout", 30)) + HELD_GRACE_SECONDS
+            held = self.delivery.mappings.oldest_held(arn, forget_after)
+            sent = [held] if held is not None else []
+            may_peek = not attributes.get("RedrivePolicy") and arn not in read
+            if visible and may_peek:
+                peeked = sqs.receive_message(
+                    QueueUrl=url,
+                    MaxNumberOfMessages=10,
+                    VisibilityTimeout=0,
+                    WaitTimeSeconds=0,
+                    AttributeNames=["SentTimestamp"],
+                ).get("Messages", [])
+                sent += [int(m["Attributes"]["SentTimestamp"]) for m in peeked]
+            known = (visible == 0 or may_peek) and (hidden == 0 or held is not None)
+            if visible + hidden == 0:
+                metrics["ApproximateAgeOfOldestMessage"] = 0.0
+            elif known and sent:
+                metrics["ApproximateAgeOfOldestMessage"] = max(0.0, now - min(sent) / 1000)
+            measured[arn.split(":")[-1]] = metrics
+        return measured
+
+    def publish(self, now: float | None = None) -> dict[str, dict[str, float]]:
+        """Measure, then put the figures to CloudWatch at the endpoint; what was put."""
+        now = time.time() if now is None else now
+        measured = self.measure(now)
+        data = [
+            {
+                "MetricName": name,
+                "Dimensions": [{"Name": "QueueName", "Value": queue}],
+                "Timestamp": datetime.fromtimestamp(now, UTC),
+                "Value": value,
+                "Unit": "Seconds" if name == "ApproximateAgeOfOldestMessage" else "Count",
+            }
+            for queue, metrics in measured.items()
+            for name, value in metrics.items()
+        ]
+        for start in range(0, len(data), 1000):  # PutMetricData takes up to 1000 at a time
+            self.delivery.clients.cloudwatch.put_metric_data(
+                Namespace="AWS/SQS", MetricData=data[start : start + 1000]
+            )
+        return measured
+
+
+def _pages(operation: Any, key: str) -> list[Any]:
+    found: list[Any] = []
+    token: dict[str, str] = {}
+    while True:
+        page = operation(**token)
+        found += page.get(key, [])
+        if not page.get("NextToken"):
+            return found
+        token = {"NextToken": page["NextToken"]}
+
+
 # ----------------------------------------------------------------------------------- pump
 
 
@@ -219,7 +329,12 @@ class Pump:
         self._polled: set[str] = set()
 
     def start(self) -> Pump:
-        for target in (self._journal_loop, self._mappings_loop, self._schedules_loop):
+        for target in (
+            self._journal_loop,
+            self._mappings_loop,
+            self._schedules_loop,
+            self._metrics_loop,
+        ):
             self._spawn(target)
         return self
 
@@ -304,6 +419,24 @@ class Pump:
             # Lambda polls a shard about 4 times a second; a failed batch waits a little.
             failed = any(not batch.done for batch in batches or [])
             self._stopping.wait(STREAM_RETRY_SECONDS if failed else POLL_IDLE_SECONDS)
+
+    def _metrics_loop(self) -> None:
+        """The queues' AWS/SQS metrics every minute; says once per queue when the age of its
+        oldest message cannot be known."""
+        metrics = QueueMetrics(self.delivery)
+        unknown: set[str] = set()
+        while not self._stopping.is_set():
+            for queue, figures in metrics.publish().items():
+                if "ApproximateAgeOfOldestMessage" in figures:
+                    unknown.discard(queue)
+                elif queue not in unknown:
+                    unknown.add(queue)
+                    self.report(
+                        f"{queue}: ApproximateAgeOfOldestMessage left out while it holds "
+                        "messages no poller received (a receive would count toward its "
+                        "redrive policy)"
+                    )
+            self._stopping.wait(METRICS_PERIOD_SECONDS)
 
     def _schedules_loop(self) -> None:
         timers: dict[str, Timer] = {}
