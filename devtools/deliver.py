@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
 import functools
 import hashlib
 import importlib.metadata
@@ -49,7 +50,7 @@ import time
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,7 @@ from urllib.parse import unquote_plus
 import boto3
 
 from localaws import s3_events
-from localaws.embedded import lambda_events_path
+from localaws.embedded import lambda_events_path, stream_checkpoints_path
 
 RUNTIME = Path(__file__).resolve().parent / "lambda_runtime.py"
 DEFAULT_ASYNC_RETRIES = 2  # Lambda's default MaximumRetryAttempts for asynchronous invocation
@@ -961,8 +962,8 @@ class _Shard:
 class StreamMappings:
     """Lambda's DynamoDB-stream poller for the deployed event source mappings.
 
-    As AWS documents it: records in order per shard, one in-memory checkpoint per mapping and
-    shard (from TRIM_HORIZON or, for LATEST, from the stream's end when first polled), batches
+    As AWS documents it: records in order per shard, one checkpoint per mapping and shard,
+    kept locally (from TRIM_HORIZON or, for LATEST, from the stream's end when first polled), batches
     of up to BatchSize records that pass FilterCriteria (the others count as processed), only
     while the mapping is Enabled; ReportBatchItemFailures (resume from the lowest reported
     sequence number), BisectBatchOnFunctionError (a failed batch is retried as two halves,
@@ -973,10 +974,17 @@ class StreamMappings:
     (stricter ordering than AWS's per-key ordering).
     """
 
-    def __init__(self, clients: Clients, lambdas: LambdaService) -> None:
+    def __init__(
+        self, clients: Clients, lambdas: LambdaService, checkpoints: Path | None = None
+    ) -> None:
+        """`checkpoints`: a folder where every poller of one endpoint keeps the checkpoints
+        (a file per mapping, taken under a lock), so that two of them (make up's pump, and a
+        test's or the demo's delivery beside it) are together the one poller Lambda runs per
+        mapping, and no record is delivered twice; None keeps them in this object only."""
         self._clients = clients
         self._lambdas = lambdas
-        self._shards: dict[tuple[str, str], _Shard] = {}
+        self._checkpoints = checkpoints
+        self._shards: dict[str, dict[str, _Shard]] = {}  # mapping UUID -> shard id -> position
         self._locks: dict[str, threading.Lock] = {}
 
     def mapping(self, uuid_: str) -> dict[str, Any]:
@@ -995,20 +1003,39 @@ class StreamMappings:
         `wait_for_window`: leave a batch that is not full until its first record is
         MaximumBatchingWindowInSeconds old, as Lambda gathers records.
         """
-        with self._locks.setdefault(uuid_, threading.Lock()):
+        with self._locks.setdefault(uuid_, threading.Lock()), self._checkpointed(uuid_) as shards:
             mapping = self.mapping(uuid_)
             if mapping.get("State") != "Enabled":
                 return None
             stream_arn = mapping["EventSourceArn"]
             batches = []
             for shard_id in self._shard_ids(stream_arn):
-                key = (uuid_, shard_id)
-                if key not in self._shards:
-                    self._shards[key] = self._start(mapping, shard_id)
-                batch = self._batch(mapping, shard_id, self._shards[key], wait_for_window)
+                if shard_id not in shards:
+                    shards[shard_id] = self._start(mapping, shard_id)
+                batch = self._batch(mapping, shard_id, shards[shard_id], wait_for_window)
                 if batch is not None:
                     batches.append(batch)
             return batches
+
+    @contextlib.contextmanager
+    def _checkpointed(self, uuid_: str) -> Iterator[dict[str, _Shard]]:
+        """The mapping's checkpoints, shared with the endpoint's other pollers when there is
+        a folder for them (read and written back under an exclusive lock)."""
+        if self._checkpoints is None:
+            yield self._shards.setdefault(uuid_, {})
+            return
+        self._checkpoints.mkdir(parents=True, exist_ok=True)
+        path = self._checkpoints / f"{uuid_}.json"
+        with (self._checkpoints / f"{uuid_}.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            saved = json.loads(path.read_text()) if path.exists() else {}
+            shards = {shard_id: _Shard(**state) for shard_id, state in saved.items()}
+            try:
+                yield shards
+            finally:
+                tmp = path.with_suffix(".tmp")
+                tmp.write_text(json.dumps({k: asdict(v) for k, v in shards.items()}))
+                tmp.replace(path)
 
     def drain(self, uuid_: str, max_batches: int = 10_000) -> list[StreamBatch]:
         """Poll until the mapping is disabled or no shard has records left to deliver."""
@@ -1446,7 +1473,9 @@ class Delivery:
             self.clients, self.lambdas, self.mappings, lambda_events_path(aws_endpoint_url)
         )
         self.schedules = Schedules(self.clients, self.lambdas)
-        self.streams = StreamMappings(self.clients, self.lambdas)
+        self.streams = StreamMappings(
+            self.clients, self.lambdas, stream_checkpoints_path(aws_endpoint_url)
+        )
 
     def close(self) -> None:
         self.lambdas.close()

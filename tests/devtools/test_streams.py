@@ -356,6 +356,29 @@ def test_a_latest_mapping_starts_at_the_end_of_the_stream(wire: Any) -> None:
     assert w.delivered() == [["after"]]
 
 
+def test_pollers_of_one_endpoint_share_the_checkpoint_as_lambdas_one_poller(
+    wire: Any, endpoint: str, artifact: Path, tmp_path: Path
+) -> None:
+    # make up's pump and a test's (or the demo's) delivery beside it, on one endpoint.
+    w = wire()
+    clients = Clients(endpoint, REGION)
+    lambdas = LambdaService(clients, ArtifactCode(artifact, tmp_path), {}, tmp_path / "logs")
+    shared = tmp_path / "checkpoints"
+    pump, test = (StreamMappings(clients, lambdas, shared) for _ in range(2))
+    try:
+        w.put("a")
+        w.put("b")
+        pump.drain(w.mapping)
+        assert test.drain(w.mapping) == []  # nothing again
+
+        w.put("c")
+        test.drain(w.mapping)
+        assert pump.drain(w.mapping) == []
+    finally:
+        lambdas.close()
+    assert w.delivered() == [["a", "b"], ["c"]]
+
+
 def test_the_pump_waits_for_the_batching_window_and_drain_does_not(wire: Any) -> None:
     w = wire(MaximumBatchingWindowInSeconds=300)
     w.put("a")
