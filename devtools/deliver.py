@@ -1037,8 +1037,9 @@ class StreamMappings:
                 tmp.write_text(json.dumps({k: asdict(v) for k, v in shards.items()}))
                 tmp.replace(path)
 
-    def drain(self, uuid_: str, max_batches: int = 10_000) -> list[StreamBatch]:
-        """Poll until the mapping is disabled or no shard has records left to deliver."""
+    def drain(self, uuid_: str, max_batches: int = 1000) -> list[StreamBatch]:
+        """Poll until the mapping is disabled or no shard has records left to deliver (or
+        `max_batches`: with MaximumRetryAttempts -1 a failing record is retried forever)."""
         outcomes: list[StreamBatch] = []
         while len(outcomes) < max_batches:
             batches = self.poll(uuid_)
