@@ -17,6 +17,11 @@ the deployed configuration through boto3, never from a second copy of the wiring
   failures to the visibility timeout; the queue's own redrive policy moves them to its DLQ
   after maxReceiveCount receives). `deliver` follows one message until it is handled or
   dead-lettered, with the visibility timeout compressed (`retry_wait`) as the retry delays are.
+- DynamoDB stream event source mappings (`list_event_source_mappings`, and the stream through
+  dynamodbstreams `describe_stream` / `get_shard_iterator` / `get_records`): Lambda's stream
+  poller, with an in-memory checkpoint per mapping and shard, FilterCriteria, partial batch
+  responses, bisection, retries and the OnFailure destination's invocation record
+  (`StreamMappings`).
 - EventBridge Scheduler schedules (and EventBridge rules, if any): target function and input;
   `fire()` runs one on demand, as its time would.
 
@@ -29,6 +34,8 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -43,7 +50,7 @@ import time
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -52,7 +59,7 @@ from urllib.parse import unquote_plus
 import boto3
 
 from localaws import s3_events
-from localaws.embedded import lambda_events_path
+from localaws.embedded import lambda_events_path, stream_checkpoints_path
 
 RUNTIME = Path(__file__).resolve().parent / "lambda_runtime.py"
 DEFAULT_ASYNC_RETRIES = 2  # Lambda's default MaximumRetryAttempts for asynchronous invocation
@@ -689,24 +696,36 @@ class SqsMappings:
         self._clients = clients
         self._lambdas = lambdas
         self._retry_wait = retry_wait
+        # What the pollers received and did not delete, for the queue metrics (the pump):
+        # queue ARN -> message id -> (SentTimestamp in ms, when it was last received).
+        self._held: dict[str, dict[str, tuple[int, float]]] = {}
+        self._held_lock = threading.Lock()
 
     def mapping(self, uuid_: str) -> dict[str, Any]:
         return self._clients.lambda_.get_event_source_mapping(UUID=uuid_)
+
+    def oldest_held(self, queue_arn: str, forget_after: float) -> int | None:
+        """The oldest SentTimestamp (ms) among the messages a poll received from the queue
+        and did not delete (they failed and wait for their visibility timeout), if any.
+
+        A message not received again within `forget_after` seconds is taken to be gone (the
+        redrive policy moved it to the DLQ on a receive, or another consumer deleted it).
+        """
+        now = time.time()
+        with self._held_lock:
+            held = self._held.get(queue_arn, {})
+            for message_id in [m for m, (_, seen) in held.items() if now - seen > forget_after]:
+                del held[message_id]
+            return min((sent for sent, _ in held.values()), default=None)
 
     def enabled(self, uuid_: str) -> bool:
         return self.mapping(uuid_).get("State") == "Enabled"
 
     def all(self) -> list[dict[str, Any]]:
         """Every SQS event source mapping deployed."""
-        mappings: list[dict[str, Any]] = []
-        marker: dict[str, str] = {}
-        while True:
-            page = self._clients.lambda_.list_event_source_mappings(**marker)
-            mappings += page.get("EventSourceMappings", [])
-            if not page.get("NextMarker"):
-                break
-            marker = {"Marker": page["NextMarker"]}
-        return [m for m in mappings if m["EventSourceArn"].split(":")[2] == "sqs"]
+        return [
+            m for m in _all_mappings(self._clients) if m["EventSourceArn"].split(":")[2] == "sqs"
+        ]
 
     def for_queue(self, queue_arn: str) -> list[dict[str, Any]]:
         """The mappings that poll this queue."""
@@ -746,6 +765,13 @@ class SqsMappings:
         else:
             failed = set()
         done = [message for message in messages if message["MessageId"] not in failed]
+        with self._held_lock:
+            held = self._held.setdefault(source_arn, {})
+            for message in messages:
+                sent = int(message.get("Attributes", {}).get("SentTimestamp", 0))
+                held[message["MessageId"]] = (sent, time.time())
+            for message in done:
+                held.pop(message["MessageId"], None)
         for start in range(0, len(done), 10):
             self._clients.sqs.delete_message_batch(
                 QueueUrl=queue_url,
@@ -820,6 +846,18 @@ class SqsMappings:
         return policy["deadLetterTargetArn"], int(policy["maxReceiveCount"])
 
 
+def _all_mappings(clients: Clients) -> list[dict[str, Any]]:
+    """Every event source mapping deployed, whatever its source."""
+    mappings: list[dict[str, Any]] = []
+    marker: dict[str, str] = {}
+    while True:
+        page = clients.lambda_.list_event_source_mappings(**marker)
+        mappings += page.get("EventSourceMappings", [])
+        if not page.get("NextMarker"):
+            return mappings
+        marker = {"Marker": page["NextMarker"]}
+
+
 def _sqs_record(message: dict[str, Any], source_arn: str) -> dict[str, Any]:
     attributes = message.get("Attributes", {})
     record: dict[str, Any] = {
@@ -885,6 +923,375 @@ def _reported_failures(payload: Any, ids: set[str]) -> set[str]:
             return ids
         failed.add(identifier)
     return failed
+
+
+# ------------------------------------------------------------------------ DynamoDB streams
+
+
+@dataclass(frozen=True)
+class StreamBatch:
+    """One batch of a DynamoDB stream mapping on one shard: what the function got and what
+    became of it."""
+
+    shard_id: str
+    records: tuple[dict[str, Any], ...]  # the records the function got (after the filter)
+    skipped: int  # records the filter left out (processed: the checkpoint passes them)
+    invocation: Invocation | None  # None when the filter left nothing to deliver
+    retry_from: str | None = None  # sequence number delivery resumes from, when it failed
+    bisected: bool = False  # a failed batch split in two (BisectBatchOnFunctionError)
+    gave_up: bool = False  # retries spent: the records are passed (AWS drops them)...
+    failure_destination: str | None = None  # ...after an invocation record went there
+    attempt: int = 1  # attempts of these records (1 + retries spent)
+
+    @property
+    def done(self) -> bool:
+        """The checkpoint passed the batch: handled, filtered out, or given up on."""
+        return self.retry_from is None and not self.bisected
+
+
+@dataclass
+class _Shard:
+    """Lambda's in-memory checkpoint of one mapping on one shard."""
+
+    after: str | None = None  # the last sequence number processed; None: nothing yet
+    start_iterator: str | None = None  # where a LATEST mapping began, until `after` is set
+    plan: list[int] = field(default_factory=list)  # sizes of the halves of a bisected batch
+    retries: int = 0  # retries spent on the records at the checkpoint
+
+
+class StreamMappings:
+    """Lambda's DynamoDB-stream poller for the deployed event source mappings.
+
+    As AWS documents it: records in order per shard, one checkpoint per mapping and shard,
+    kept locally (from TRIM_HORIZON or, for LATEST, from the stream's end when first polled), batches
+    of up to BatchSize records that pass FilterCriteria (the others count as processed), only
+    while the mapping is Enabled; ReportBatchItemFailures (resume from the lowest reported
+    sequence number), BisectBatchOnFunctionError (a failed batch is retried as two halves,
+    which spends no retry), MaximumRetryAttempts (-1: until it succeeds), then an invocation
+    record to the OnFailure destination (SQS) and on to the next records.
+    MaximumBatchingWindowInSeconds is honoured only by `poll(wait_for_window=True)` (the
+    pump); `drain` delivers what is there now. ParallelizationFactor above 1 is played as 1
+    (stricter ordering than AWS's per-key ordering).
+    """
+
+    def __init__(
+        self, clients: Clients, lambdas: LambdaService, checkpoints: Path | None = None
+    ) -> None:
+        """`checkpoints`: a folder where every poller of one endpoint keeps the checkpoints
+        (a file per mapping, taken under a lock), so that two of them (make up's pump, and a
+        test's or the demo's delivery beside it) are together the one poller Lambda runs per
+        mapping, and no record is delivered twice; None keeps them in this object only."""
+        self._clients = clients
+        self._lambdas = lambdas
+        self._checkpoints = checkpoints
+        self._shards: dict[str, dict[str, _Shard]] = {}  # mapping UUID -> shard id -> position
+        self._locks: dict[str, threading.Lock] = {}
+
+    def mapping(self, uuid_: str) -> dict[str, Any]:
+        return self._clients.lambda_.get_event_source_mapping(UUID=uuid_)
+
+    def all(self) -> list[dict[str, Any]]:
+        """Every DynamoDB stream event source mapping deployed."""
+        return [m for m in _all_mappings(self._clients) if _is_stream(m["EventSourceArn"])]
+
+    def for_stream(self, stream_arn: str) -> list[dict[str, Any]]:
+        return [m for m in self.all() if m["EventSourceArn"] == stream_arn]
+
+    def poll(self, uuid_: str, wait_for_window: bool = False) -> list[StreamBatch] | None:
+        """One batch per shard that has records, if the mapping is enabled (None if not).
+
+        `wait_for_window`: leave a batch that is not full until its first record is
+        MaximumBatchingWindowInSeconds old, as Lambda gathers records.
+        """
+        with self._locks.setdefault(uuid_, threading.Lock()), self._checkpointed(uuid_) as shards:
+            mapping = self.mapping(uuid_)
+            if mapping.get("State") != "Enabled":
+                return None
+            stream_arn = mapping["EventSourceArn"]
+            batches = []
+            for shard_id in self._shard_ids(stream_arn):
+                if shard_id not in shards:
+                    shards[shard_id] = self._start(mapping, shard_id)
+                batch = self._batch(mapping, shard_id, shards[shard_id], wait_for_window)
+                if batch is not None:
+                    batches.append(batch)
+            return batches
+
+    @contextlib.contextmanager
+    def _checkpointed(self, uuid_: str) -> Iterator[dict[str, _Shard]]:
+        """The mapping's checkpoints, shared with the endpoint's other pollers when there is
+        a folder for them (read and written back under an exclusive lock)."""
+        if self._checkpoints is None:
+            yield self._shards.setdefault(uuid_, {})
+            return
+        self._checkpoints.mkdir(parents=True, exist_ok=True)
+        path = self._checkpoints / f"{uuid_}.json"
+        with (self._checkpoints / f"{uuid_}.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            saved = json.loads(path.read_text()) if path.exists() else {}
+            shards = {shard_id: _Shard(**state) for shard_id, state in saved.items()}
+            try:
+                yield shards
+            finally:
+                tmp = path.with_suffix(".tmp")
+                tmp.write_text(json.dumps({k: asdict(v) for k, v in shards.items()}))
+                tmp.replace(path)
+
+    def drain(self, uuid_: str, max_batches: int = 1000) -> list[StreamBatch]:
+        """Poll until the mapping is disabled or no shard has records left to deliver (or
+        `max_batches`: with MaximumRetryAttempts -1 a failing record is retried forever)."""
+        outcomes: list[StreamBatch] = []
+        while len(outcomes) < max_batches:
+            batches = self.poll(uuid_)
+            if not batches:
+                break
+            outcomes.extend(batches)
+        return outcomes
+
+    # -------------------------------------------------------------- internals
+    def _shard_ids(self, stream_arn: str) -> list[str]:
+        streams = self._clients.dynamodbstreams
+        shards: list[dict[str, Any]] = []
+        start: dict[str, str] = {}
+        while True:
+            description = streams.describe_stream(StreamArn=stream_arn, **start)[
+                "StreamDescription"
+            ]
+            shards += description.get("Shards", [])
+            if not description.get("LastEvaluatedShardId"):
+                break
+            start = {"ExclusiveStartShardId": description["LastEvaluatedShardId"]}
+        # A parent shard's records come before its children's.
+        ids = [shard["ShardId"] for shard in shards]
+        parents = {shard["ShardId"]: shard.get("ParentShardId") for shard in shards}
+        return sorted(ids, key=lambda shard_id: _depth(shard_id, parents))
+
+    def _start(self, mapping: dict[str, Any], shard_id: str) -> _Shard:
+        position = mapping.get("StartingPosition", "TRIM_HORIZON")
+        if position == "LATEST":
+            iterator = self._clients.dynamodbstreams.get_shard_iterator(
+                StreamArn=mapping["EventSourceArn"], ShardId=shard_id, ShardIteratorType="LATEST"
+            )["ShardIterator"]
+            return _Shard(start_iterator=iterator)
+        if position != "TRIM_HORIZON":
+            raise WiringError(f"mapping {mapping['UUID']}: starting position {position}?")
+        return _Shard()
+
+    def _read(
+        self,
+        stream_arn: str,
+        shard_id: str,
+        shard: _Shard,
+        wanted: int,
+        keep: Callable[[dict[str, Any]], bool],
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Records from the checkpoint on, until `wanted` pass `keep` or the shard is read:
+        (every record read, in order; those that pass)."""
+        streams = self._clients.dynamodbstreams
+        if shard.after is not None:
+            iterator = streams.get_shard_iterator(
+                StreamArn=stream_arn,
+                ShardId=shard_id,
+                ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+                SequenceNumber=shard.after,
+            )["ShardIterator"]
+        elif shard.start_iterator is not None:
+            iterator = shard.start_iterator
+        else:
+            iterator = streams.get_shard_iterator(
+                StreamArn=stream_arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
+        read: list[dict[str, Any]] = []
+        kept: list[dict[str, Any]] = []
+        while iterator and len(kept) < wanted:
+            page = streams.get_records(ShardIterator=iterator, Limit=1000)
+            iterator = page.get("NextShardIterator")
+            if not page.get("Records"):
+                break
+            for raw in page["Records"]:
+                record = _stream_record(raw, stream_arn)
+                read.append(record)
+                if keep(record):
+                    kept.append(record)
+                    if len(kept) == wanted:
+                        break
+        return read, kept
+
+    def _batch(
+        self, mapping: dict[str, Any], shard_id: str, shard: _Shard, wait_for_window: bool
+    ) -> StreamBatch | None:
+        stream_arn = mapping["EventSourceArn"]
+        batch_size = int(mapping.get("BatchSize") or 100)
+        wanted = shard.plan[0] if shard.plan else batch_size
+        read, records = self._read(stream_arn, shard_id, shard, wanted, _filter(mapping))
+        if not read:
+            return None
+        if not records:  # all filtered out: processed, nothing to invoke
+            shard.after = _sequence(read[-1])
+            return StreamBatch(shard_id, (), len(read), None)
+        window = float(mapping.get("MaximumBatchingWindowInSeconds") or 0)
+        if wait_for_window and len(records) < batch_size and not shard.plan:
+            first = float(records[0]["dynamodb"].get("ApproximateCreationDateTime", 0))
+            if time.time() - first < window:
+                return None  # Lambda is still gathering this batch
+        # `read` ends with the last record kept, or at the end of the shard: the records the
+        # filter left out among them pass the checkpoint with this batch (when it is done).
+        invocation = self._lambdas.invoke(mapping["FunctionArn"], {"Records": records})
+        sequences = [_sequence(record) for record in records]
+        if invocation.ok and "ReportBatchItemFailures" in (
+            mapping.get("FunctionResponseTypes") or []
+        ):
+            failed = _reported_failures(invocation.payload, set(sequences))
+        else:
+            failed = set() if invocation.ok else set(sequences)
+        attempt = shard.retries + 1
+        batch = functools.partial(
+            StreamBatch, shard_id, tuple(records), invocation=invocation, attempt=attempt
+        )
+        if not failed:
+            self._advance(shard, _sequence(read[-1]))
+            return batch(skipped=len(read) - len(records))
+        index = sequences.index(min(failed, key=int))
+        # Everything before the first failure is done: the checkpoint moves up to it.
+        before = read[: read.index(records[index])]
+        if before:
+            shard.after = _sequence(before[-1])
+        passed = len(before) - index  # records the filter left out, passed by the checkpoint
+        remaining = records[index:]
+        bisect = bool(mapping.get("BisectBatchOnFunctionError")) and not invocation.ok
+        if bisect and len(remaining) > 1:
+            half = (len(remaining) + 1) // 2
+            shard.plan[:1] = [half, len(remaining) - half]
+            return batch(skipped=passed, bisected=True)
+        retries = int(mapping.get("MaximumRetryAttempts", -1))
+        if retries < 0 or shard.retries < retries:
+            shard.retries += 1
+            shard.plan[:1] = [len(remaining)]
+            return batch(skipped=passed, retry_from=sequences[index])
+        destination = self._discard(mapping, shard_id, remaining, invocation, attempt)
+        self._advance(shard, _sequence(read[-1]))
+        return batch(
+            skipped=len(read) - len(records), gave_up=True, failure_destination=destination
+        )
+
+    @staticmethod
+    def _advance(shard: _Shard, sequence: str) -> None:
+        shard.after = sequence
+        shard.retries = 0
+        if shard.plan:
+            shard.plan.pop(0)
+
+    def _discard(
+        self,
+        mapping: dict[str, Any],
+        shard_id: str,
+        records: list[dict[str, Any]],
+        invocation: Invocation,
+        attempts: int,
+    ) -> str | None:
+        """Send Lambda's invocation record for a stream batch to the OnFailure destination."""
+        destination = (
+            (mapping.get("DestinationConfig") or {}).get("OnFailure", {}).get("Destination")
+        )
+        if not destination:
+            return None  # AWS drops the records
+        if destination.split(":")[2] != "sqs":
+            raise WiringError(
+                f"mapping {mapping['UUID']}: only SQS failure destinations are delivered "
+                f"here, not {destination}"
+            )
+        arrivals = [_iso(float(r["dynamodb"]["ApproximateCreationDateTime"])) for r in records]
+        response: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
+        if not invocation.ok:
+            response["functionError"] = "Unhandled"
+        message = {
+            "requestContext": {
+                "requestId": invocation.request_id,
+                "functionArn": mapping["FunctionArn"],
+                "condition": "RetryAttemptsExhausted",
+                "approximateInvokeCount": attempts,
+            },
+            "responseContext": response,
+            "version": "1.0",
+            "timestamp": s3_events.now_iso(),
+            "DDBStreamBatchInfo": {
+                "shardId": shard_id,
+                "startSequenceNumber": _sequence(records[0]),
+                "endSequenceNumber": _sequence(records[-1]),
+                "approximateArrivalOfFirstRecord": arrivals[0],
+                "approximateArrivalOfLastRecord": arrivals[-1],
+                "batchSize": len(records),
+                "streamArn": mapping["EventSourceArn"],
+            },
+        }
+        self._clients.sqs.send_message(
+            QueueUrl=self._clients.queue_url(destination), MessageBody=json.dumps(message)
+        )
+        return destination
+
+
+def _is_stream(arn: str) -> bool:
+    return arn.split(":")[2] == "dynamodb" and "/stream/" in arn
+
+
+def _depth(shard_id: str, parents: dict[str, str | None]) -> int:
+    depth = 0
+    while (shard_id := parents.get(shard_id) or "") in parents:
+        depth += 1
+    return depth
+
+
+def _sequence(record: dict[str, Any]) -> str:
+    return str(record["dynamodb"]["SequenceNumber"])
+
+
+def _stream_record(raw: dict[str, Any], stream_arn: str) -> dict[str, Any]:
+    """A GetRecords record as Lambda passes it: the stream's region (moto writes us-east-1),
+    the stream's ARN, and ApproximateCreationDateTime in epoch seconds (boto3 parsed it)."""
+    dynamodb = dict(raw["dynamodb"])
+    created = dynamodb.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        # DynamoDB Streams keeps it to the second; Lambda sends it as a number.
+        dynamodb["ApproximateCreationDateTime"] = float(int(created.timestamp()))
+    record = {
+        "eventID": raw["eventID"],
+        "eventName": raw["eventName"],
+        "eventVersion": raw.get("eventVersion", "1.1"),
+        "eventSource": "aws:dynamodb",
+        "awsRegion": stream_arn.split(":")[3],
+        "dynamodb": dynamodb,
+        "eventSourceARN": stream_arn,
+    }
+    if "userIdentity" in raw:  # items the TTL process deleted
+        record["userIdentity"] = {
+            "type": raw["userIdentity"]["Type"],
+            "principalId": raw["userIdentity"]["PrincipalId"],
+        }
+    return record
+
+
+def _filter(mapping: dict[str, Any]) -> Callable[[dict[str, Any]], bool]:
+    """Lambda event filtering: a record passes when any of the mapping's patterns matches.
+
+    The patterns are EventBridge's (exact values, prefix, suffix, exists, anything-but,
+    numeric, equals-ignore-case, $or); moto's EventBridge implements them, and is used here
+    rather than a second copy of the rules.
+    """
+    from moto.events.models import EventPattern
+
+    filters = (mapping.get("FilterCriteria") or {}).get("Filters") or []
+    if not filters:
+        return lambda record: True
+    try:
+        patterns = [EventPattern.load(f["Pattern"]) for f in filters]
+    except Exception as error:
+        raise WiringError(f"mapping {mapping['UUID']}: bad filter pattern: {error}") from None
+    return lambda record: any(pattern.matches_event(record) for pattern in patterns)
+
+
+def _iso(epoch: float) -> str:
+    moment = datetime.fromtimestamp(epoch, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 # -------------------------------------------------------------------------- schedules
@@ -1019,6 +1426,8 @@ class Clients:
         self.scheduler = session.client("scheduler", **options)
         self.events = session.client("events", **options)
         self.dynamodb = session.resource("dynamodb", **options)
+        self.dynamodbstreams = session.client("dynamodbstreams", **options)
+        self.cloudwatch = session.client("cloudwatch", **options)
         self._queue_urls: dict[str, str] = {}
 
     def queue_url(self, queue_arn: str) -> str:
@@ -1037,6 +1446,7 @@ class Delivery:
         aws.s3.put_object(raw_bucket, "cam/1.jpg", data)     # -> live function
         aws.schedules.fire(aws.schedules.for_function(name)) # -> scheduled function
         aws.mappings.drain(mapping_uuid)                     # -> queue worker
+        aws.streams.drain(stream_mapping_uuid)               # -> a table's stream reader
     """
 
     def __init__(
@@ -1064,6 +1474,9 @@ class Delivery:
             self.clients, self.lambdas, self.mappings, lambda_events_path(aws_endpoint_url)
         )
         self.schedules = Schedules(self.clients, self.lambdas)
+        self.streams = StreamMappings(
+            self.clients, self.lambdas, stream_checkpoints_path(aws_endpoint_url)
+        )
 
     def close(self) -> None:
         self.lambdas.close()

@@ -53,6 +53,7 @@ from devtools.deliver import (
     Outcome,
     QueuedOutcome,
     Schedule,
+    StreamBatch,
     WiringError,
     function_name,
 )
@@ -377,6 +378,25 @@ class LocalEnvironment:
             return []
         [mapping] = self.delivery.mappings.for_queue(queue)
         return self.delivery.mappings.drain(mapping["UUID"])
+
+    def drain_state_stream(self) -> list[StreamBatch]:
+        """Deliver what is pending on the state table's stream now, through every mapping
+        that reads it (the status counters), as Lambda's stream poller would; the batches
+        delivered, in order. Nothing when the table has no stream or no mapping reads it.
+
+        The checkpoints live in this environment's delivery: each record is delivered once
+        unless its batch failed, however often this is called.
+        """
+        table = self.clients.dynamodb.meta.client.describe_table(
+            TableName=self.deployment.state_table
+        )["Table"]
+        stream = table.get("LatestStreamArn")
+        if not stream:
+            return []
+        batches: list[StreamBatch] = []
+        for mapping in self.delivery.streams.for_stream(stream):
+            batches += self.delivery.streams.drain(mapping["UUID"])
+        return batches
 
     def picture_states(self) -> dict[str, dict[str, Any]]:
         """Every picture item of the state table, by raw key (a scan: fine for a demo)."""

@@ -16,7 +16,14 @@ function. The pump plays the AWS services that invoke them, from the deployed wi
 - Every SQS event source mapping (the live queue, the refine queue while the reconciler has it
   open): batches, partial batch responses, the queue's visibility timeout and redrive policy as
   AWS applies them (a failed message comes back after the visibility timeout).
-- EventBridge schedules and rules at their times (`rate(...)`, `cron(...)` in their time zone).
+- Every DynamoDB stream event source mapping (the state table's status counters): Lambda's
+  stream poller, with its checkpoints, filter, partial batch responses, bisection, retries and
+  failure destination (StreamMappings in devtools/deliver.py).
+- EventBridge schedules and rules at their times (`rate(...)`, `cron(...)` in their time zone,
+  with EventBridge's L, W, LW and # forms).
+- The AWS/SQS CloudWatch metrics SQS would publish, every minute, for every queue
+  (ApproximateNumberOfMessagesVisible, ApproximateAgeOfOldestMessage where it can be known
+  without disturbing delivery: QueueMetrics), so that `camblur status` reads them as on AWS.
 - A local Rekognition endpoint (devtools/local_rekognition.py) for the functions.
 
 State under .embedded-aws/: pump.pid, pump.log (what was delivered, and the functions' logs
@@ -26,6 +33,7 @@ beside it in pump-logs/), pump.json (the endpoints, for tools such as `camblur`)
 from __future__ import annotations
 
 import argparse
+import calendar
 import contextlib
 import json
 import os
@@ -36,17 +44,18 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
-from devtools.deliver import AsyncOutcome, Delivery, Schedule, function_name
+from devtools.deliver import AsyncOutcome, Delivery, Schedule, StreamBatch, function_name
 from localaws import embedded
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,6 +65,7 @@ POLL_IDLE_SECONDS = 0.5
 # Lambda waits about 1 and 2 minutes between asynchronous attempts.
 ASYNC_RETRY_DELAYS = (60.0, 120.0)
 STOP_TIMEOUT_SECONDS = 15.0
+STREAM_RETRY_SECONDS = 1.0  # between attempts of a failed stream batch
 
 
 def log(message: str) -> None:
@@ -92,17 +102,216 @@ class Timer:
             fields = cron[1].split()
             if len(fields) != 6:
                 raise ValueError(f"{self.schedule.name}: not an AWS cron: {expression}")
-            minute, hour, day, month, weekday, year = fields
-            # AWS numbers weekdays 1-7 from Sunday, cron 0-6; "?" is "any".
-            weekday = re.sub(r"\d", lambda d: str(int(d[0]) - 1), weekday)
-            spec = " ".join(f.replace("?", "*") for f in (minute, hour, day, month, weekday))
-            iterator = croniter(spec, moment.astimezone(zone))
-            for _ in range(1000):
-                when = iterator.get_next(datetime)
-                if year == "*" or str(when.year) in year.split(","):
-                    return when.astimezone(UTC)
-            return None
+            return cron_after(fields, moment.astimezone(zone))
         raise ValueError(f"{self.schedule.name}: unknown schedule expression {expression}")
+
+
+CRON_SEARCH_DAYS = 366 * 8  # how far ahead a cron that matches no day is looked for
+
+
+def cron_after(fields: list[str], moment: datetime) -> datetime | None:
+    """The first time after `moment` (aware, in the schedule's zone) that an EventBridge cron
+    matches, in UTC; None when none comes within CRON_SEARCH_DAYS.
+
+    fields: minutes hours day-of-month month day-of-week year, EventBridge's syntax: one of
+    the day fields is `?`; day-of-week counts 1=SUN..7=SAT (croniter: 0=SUN..6=SAT), `6L` is
+    the month's last Friday, `2#1` its first Monday, `L` alone Saturday; day-of-month `L` is
+    the month's last day, `15W` the weekday nearest the 15th within its month, `LW` the last
+    weekday. croniter matches the times and the plain fields; `W` and `LW` are matched here
+    (croniter has no `LW`, and moves a `31W` into shorter months, where EventBridge, like
+    Quartz, has no such day: that month does not run).
+    """
+    minute, hour, day, month, weekday, year = fields
+    if (day == "?") == (weekday == "?"):
+        raise ValueError(f"cron({' '.join(fields)}): exactly one day field must be ?")
+    day_matches = _day_of_month(day) if day != "?" else _any_day
+    weekday_matches = _day_of_week(weekday) if weekday != "?" else _any_day
+    years = _years(year)
+    times = f"{minute} {hour} * {month} *"
+    for offset in range(CRON_SEARCH_DAYS):
+        today = moment.date() + timedelta(days=offset)
+        if not (years(today.year) and day_matches(today) and weekday_matches(today)):
+            continue
+        # From `moment` on its own day, else from just before the day's midnight in the zone.
+        midnight = datetime.combine(today, datetime.min.time(), tzinfo=moment.tzinfo)
+        start = moment if offset == 0 else midnight - timedelta(seconds=1)
+        candidate = croniter(times, start).get_next(datetime)
+        if candidate.date() == today:
+            return candidate.astimezone(UTC)
+    return None
+
+
+def _any_day(day: date) -> bool:
+    return True
+
+
+def _day_of_month(field: str) -> Callable[[date], bool]:
+    if field == "LW":
+        return lambda day: day == _nearest_weekday(day.year, day.month, _month_days(day))
+    if weekday := re.fullmatch(r"(\d{1,2})W", field):
+        wanted = int(weekday[1])
+        return lambda day: day == _nearest_weekday(day.year, day.month, wanted)
+    spec = f"0 0 {field} * *"
+    croniter(spec)  # refuses a bad field now rather than at the first match
+    return lambda day: croniter.match(spec, datetime.combine(day, datetime.min.time()))
+
+
+def _day_of_week(field: str) -> Callable[[date], bool]:
+    def to_croniter(item: str) -> str:
+        if item in ("*", "?"):
+            return "*"
+        if item == "L":  # the week's last day
+            return "6"
+        if last := re.fullmatch(r"(\w+)L", item):
+            return f"L{_weekday_number(last[1])}"
+        if nth := re.fullmatch(r"(\w+)#([1-5])", item):
+            return f"{_weekday_number(nth[1])}#{nth[2]}"
+        if step := re.fullmatch(r"(\w+)/(\d+)", item):
+            return f"{_weekday_number(step[1])}/{step[2]}"
+        return "-".join(_weekday_number(part) for part in item.split("-"))
+
+    spec = "0 0 * * " + ",".join(to_croniter(item) for item in field.split(","))
+    croniter(spec)
+    return lambda day: croniter.match(spec, datetime.combine(day, datetime.min.time()))
+
+
+def _weekday_number(day: str) -> str:
+    """EventBridge's 1=SUN..7=SAT as croniter's 0..6; names are the same in both."""
+    if day.isdigit():
+        if not 1 <= int(day) <= 7:
+            raise ValueError(f"day of week {day}: EventBridge counts 1 (SUN) to 7 (SAT)")
+        return str(int(day) - 1)
+    return day
+
+
+def _month_days(day: date) -> int:
+    return calendar.monthrange(day.year, day.month)[1]
+
+
+def _nearest_weekday(year: int, month: int, wanted: int) -> date | None:
+    """Quartz's `W`: the weekday nearest day `wanted`, never outside its month."""
+    last = calendar.monthrange(year, month)[1]
+    if wanted > last:
+        return None
+    day = date(year, month, wanted)
+    if day.weekday() == 5:  # Saturday: the Friday before, or the Monday after the 1st
+        return day - timedelta(days=1) if wanted > 1 else day + timedelta(days=2)
+    if day.weekday() == 6:  # Sunday: the Monday after, or the Friday before the last day
+        return day + timedelta(days=1) if wanted < last else day - timedelta(days=2)
+    return day
+
+
+def _years(field: str) -> Callable[[int], bool]:
+    if field in ("*", "?"):
+        return lambda year: True
+    wanted: set[int] = set()
+    for item in field.split(","):
+        first, _, last = item.partition("-")
+        wanted.update(range(int(first), int(last or first) + 1))
+    return lambda year: year in wanted
+
+
+# -------------------------------------------------------------------------- queue metrics
+
+METRICS_PERIOD_SECONDS = 60.0  # SQS publishes its CloudWatch metrics every minute
+HELD_GRACE_SECONDS = 60.0  # a held message not received again this long after its timeout: gone
+
+
+class QueueMetrics:
+    """The AWS/SQS metrics SQS publishes, for every queue on the endpoint (dimension
+    QueueName): ApproximateNumberOfMessagesVisible (the queue's own count) and
+    ApproximateAgeOfOldestMessage, in seconds, from the oldest SentTimestamp known without
+    disturbing delivery:
+
+    - messages the pump's pollers received and did not delete (failed, waiting for their
+      visibility timeout);
+    - visible messages of a queue that no mapping reads and that has no redrive policy (a
+      DLQ), seen by a receive with VisibilityTimeout=0: it hides nothing and the receive count
+      it raises decides nothing there.
+
+    A receive on any other queue would raise the receive count its redrive policy (or its
+    function) counts, and move messages to the DLQ early: so when a queue holds messages none
+    of these cover (the refine queue while its mapping is closed), the age is left out, and
+    `camblur status` finds no recent datapoint, as it would find none on AWS for a queue SQS
+    has not reported yet. An empty queue's age is 0.
+    """
+
+    def __init__(self, delivery: Delivery) -> None:
+        self.delivery = delivery
+
+    def measure(self, now: float | None = None) -> dict[str, dict[str, float]]:
+        """Queue name -> metric name -> value (the age only where it is known)."""
+        now = time.time() if now is None else now
+        sqs = self.delivery.clients.sqs
+        read = {m["EventSourceArn"] for m in self.delivery.mappings.all()}
+        measured: dict[str, dict[str, float]] = {}
+        for url in _pages(sqs.list_queues, "QueueUrls"):
+            attributes = sqs.get_queue_attributes(
+                QueueUrl=url,
+                AttributeNames=[
+                    "QueueArn",
+                    "ApproximateNumberOfMessages",
+                    "ApproximateNumberOfMessagesNotVisible",
+                    "RedrivePolicy",
+                    "VisibilityTimeout",
+                ],
+            )["Attributes"]
+            arn = attributes["QueueArn"]
+            visible = int(attributes["ApproximateNumberOfMessages"])
+            hidden = int(attributes["ApproximateNumberOfMessagesNotVisible"])
+            metrics: dict[str, float] = {"ApproximateNumberOfMessagesVisible": float(visible)}
+            forget_after = float(attributes.get("VisibilityTimeout", 30)) + HELD_GRACE_SECONDS
+            held = self.delivery.mappings.oldest_held(arn, forget_after)
+            sent = [held] if held is not None else []
+            may_peek = not attributes.get("RedrivePolicy") and arn not in read
+            if visible and may_peek:
+                peeked = sqs.receive_message(
+                    QueueUrl=url,
+                    MaxNumberOfMessages=10,
+                    VisibilityTimeout=0,
+                    WaitTimeSeconds=0,
+                    AttributeNames=["SentTimestamp"],
+                ).get("Messages", [])
+                sent += [int(m["Attributes"]["SentTimestamp"]) for m in peeked]
+            known = (visible == 0 or may_peek) and (hidden == 0 or held is not None)
+            if visible + hidden == 0:
+                metrics["ApproximateAgeOfOldestMessage"] = 0.0
+            elif known and sent:
+                metrics["ApproximateAgeOfOldestMessage"] = max(0.0, now - min(sent) / 1000)
+            measured[arn.split(":")[-1]] = metrics
+        return measured
+
+    def publish(self, now: float | None = None) -> dict[str, dict[str, float]]:
+        """Measure, then put the figures to CloudWatch at the endpoint; what was put."""
+        now = time.time() if now is None else now
+        measured = self.measure(now)
+        data = [
+            {
+                "MetricName": name,
+                "Dimensions": [{"Name": "QueueName", "Value": queue}],
+                "Timestamp": datetime.fromtimestamp(now, UTC),
+                "Value": value,
+                "Unit": "Seconds" if name == "ApproximateAgeOfOldestMessage" else "Count",
+            }
+            for queue, metrics in measured.items()
+            for name, value in metrics.items()
+        ]
+        for start in range(0, len(data), 1000):  # PutMetricData takes up to 1000 at a time
+            self.delivery.clients.cloudwatch.put_metric_data(
+                Namespace="AWS/SQS", MetricData=data[start : start + 1000]
+            )
+        return measured
+
+
+def _pages(operation: Any, key: str) -> list[Any]:
+    found: list[Any] = []
+    token: dict[str, str] = {}
+    while True:
+        page = operation(**token)
+        found += page.get(key, [])
+        if not page.get("NextToken"):
+            return found
+        token = {"NextToken": page["NextToken"]}
 
 
 # ----------------------------------------------------------------------------------- pump
@@ -120,7 +329,12 @@ class Pump:
         self._polled: set[str] = set()
 
     def start(self) -> Pump:
-        for target in (self._journal_loop, self._mappings_loop, self._schedules_loop):
+        for target in (
+            self._journal_loop,
+            self._mappings_loop,
+            self._schedules_loop,
+            self._metrics_loop,
+        ):
             self._spawn(target)
         return self
 
@@ -157,12 +371,17 @@ class Pump:
                 self._async.submit(self._invoke_async, function, event, _describe(event))
 
     def _mappings_loop(self) -> None:
-        """One poller thread per SQS event source mapping (new mappings are found too)."""
+        """One poller thread per SQS and per DynamoDB stream event source mapping (new
+        mappings are found too)."""
         while not self._stopping.is_set():
             for mapping in self.delivery.mappings.all():
                 if mapping["UUID"] not in self._polled:
                     self._polled.add(mapping["UUID"])
                     self._spawn(self._poll_loop, mapping["UUID"], mapping["EventSourceArn"])
+            for mapping in self.delivery.streams.all():
+                if mapping["UUID"] not in self._polled:
+                    self._polled.add(mapping["UUID"])
+                    self._spawn(self._stream_loop, mapping["UUID"], mapping["EventSourceArn"])
             self._stopping.wait(10.0)
 
     def _poll_loop(self, uuid_: str, queue_arn: str) -> None:
@@ -183,6 +402,41 @@ class Pump:
             self.report(
                 f"{queue} -> {invocation.function}: {what}: {result} ({invocation.seconds:.1f} s)"
             )
+
+    def _stream_loop(self, uuid_: str, stream_arn: str) -> None:
+        """Lambda's poller of one DynamoDB stream mapping: a line per batch in the log."""
+        table = stream_arn.split(":")[5].split("/")[1]
+        lambda_ = self.delivery.clients.lambda_
+        while not self._stopping.is_set():
+            try:
+                batches = self.delivery.streams.poll(uuid_, wait_for_window=True)
+            except lambda_.exceptions.ResourceNotFoundException:
+                self.report(f"{table} stream: mapping {uuid_} is gone; its poller stops")
+                self._polled.discard(uuid_)
+                return
+            for batch in batches or []:
+                self.report(f"{table} stream{_describe_stream_batch(batch)}")
+            # Lambda polls a shard about 4 times a second; a failed batch waits a little.
+            failed = any(not batch.done for batch in batches or [])
+            self._stopping.wait(STREAM_RETRY_SECONDS if failed else POLL_IDLE_SECONDS)
+
+    def _metrics_loop(self) -> None:
+        """The queues' AWS/SQS metrics every minute; says once per queue when the age of its
+        oldest message cannot be known."""
+        metrics = QueueMetrics(self.delivery)
+        unknown: set[str] = set()
+        while not self._stopping.is_set():
+            for queue, figures in metrics.publish().items():
+                if "ApproximateAgeOfOldestMessage" in figures:
+                    unknown.discard(queue)
+                elif queue not in unknown:
+                    unknown.add(queue)
+                    self.report(
+                        f"{queue}: ApproximateAgeOfOldestMessage left out while it holds "
+                        "messages no poller received (a receive would count toward its "
+                        "redrive policy)"
+                    )
+            self._stopping.wait(METRICS_PERIOD_SECONDS)
 
     def _schedules_loop(self) -> None:
         timers: dict[str, Timer] = {}
@@ -254,6 +508,34 @@ def _describe_body(body: str) -> str:
         record = records[0]
         return f"{record.get('eventName')} {record['s3']['object'].get('key')}"
     return "a message"
+
+
+def _describe_stream_batch(batch: StreamBatch) -> str:
+    """' -> f: 3 records (INSERT 2, MODIFY 1), 1 skipped by the filter: done (0.2 s)'."""
+    if batch.invocation is None:
+        return f": {_records(batch.skipped)} skipped by the filter"
+    kinds = Counter(record["eventName"] for record in batch.records)
+    what = f"{_records(len(batch.records))} ({', '.join(f'{k} {n}' for k, n in sorted(kinds.items()))})"
+    if batch.skipped:
+        what += f", {batch.skipped} skipped by the filter"
+    invocation = batch.invocation
+    error = "" if invocation.ok else f"FAILED ({invocation.error}); "
+    if batch.bisected:
+        result = f"{error}split in two, the halves retried"
+    elif batch.retry_from is not None:
+        result = (
+            f"{error or 'partly failed; '}attempt {batch.attempt}, again from {batch.retry_from}"
+        )
+    elif batch.gave_up:
+        where = f"sent to {batch.failure_destination}" if batch.failure_destination else "dropped"
+        result = f"{error}given up after {batch.attempt} attempts; {where}"
+    else:
+        result = "done"
+    return f" -> {invocation.function}: {what}: {result} ({invocation.seconds:.1f} s)"
+
+
+def _records(count: int) -> str:
+    return f"{count} record" + ("" if count == 1 else "s")
 
 
 def _short(payload: Any) -> str:

@@ -22,6 +22,7 @@ import argparse
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -155,6 +156,12 @@ def lambda_events_path(url: str) -> Path:
     return STATE_DIR / f"s3-lambda-events-{url.rsplit(':', 1)[1].strip('/')}.jsonl"
 
 
+def stream_checkpoints_path(url: str) -> Path:
+    """Where devtools/deliver.py keeps the DynamoDB-stream checkpoints of the server at `url`
+    (a file per mapping), shared by every poller of that server; emptied when it starts."""
+    return STATE_DIR / f"stream-checkpoints-{url.rsplit(':', 1)[1].strip('/')}"
+
+
 def _patch_moto_notifications() -> None:
     """S3 event notifications as AWS sends them (localaws/s3_events.py), for every client.
 
@@ -271,6 +278,8 @@ def serve(host: str, port: int, port_file: Path | None) -> None:
     _lambda_events = lambda_events_path(url_for(bound_port))
     _lambda_events.parent.mkdir(parents=True, exist_ok=True)
     _lambda_events.write_text("")  # a server before this one may have had the port
+    checkpoints = stream_checkpoints_path(url_for(bound_port))
+    shutil.rmtree(checkpoints, ignore_errors=True)  # ... and its stream checkpoints
     if port_file is not None:
         # Written only once the server listens: the parent waits for this file.
         tmp = port_file.with_suffix(".tmp")
@@ -289,6 +298,7 @@ def serve(host: str, port: int, port_file: Path | None) -> None:
         time.sleep(0.2)
     server.stop()
     _lambda_events.unlink(missing_ok=True)
+    shutil.rmtree(checkpoints, ignore_errors=True)
 
 
 def _child_environment() -> dict[str, str]:
