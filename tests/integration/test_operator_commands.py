@@ -48,8 +48,8 @@ def camblur(
     monkeypatch.setenv("AWS_ENDPOINT_URL", env.aws_url)
     original = cli_deployment.Deployment.client
 
-    def client(self: cli_deployment.Deployment, service: str) -> Any:
-        made = original(self, service)
+    def client(self: cli_deployment.Deployment, service: str, **where: Any) -> Any:
+        made = original(self, service, **where)
         if service == "lambda":
             made.meta.events.register("before-call.lambda.Invoke", deliver_invoke)
         return made

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -206,7 +207,9 @@ def test_a_hanging_picture_is_handed_back_alone_and_refined_later(
     assert states[keys[0]]["status"] == states[keys[2]]["status"] == "REFINED"
     hanging = states[keys[1]]
     assert (hanging["status"], hanging["refine_status"]) == ("LIVE_BLURRED", "FAILED")
-    assert "timeout" in hanging["refine_error"].lower()  # the hang, said on the item
+    # The hang, said on the item: the SDK's read timeout or the worker's own wall clock
+    # (CallTimedOut), whichever the load on this machine lets fire first.
+    assert re.search(r"time\s?d?\s?out", hanging["refine_error"].lower()), hanging["refine_error"]
 
     # When the session goes on (the picture answers now)
     assert finish_session(env) == "CLOSED"

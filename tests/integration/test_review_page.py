@@ -61,8 +61,8 @@ class DeliveredDeployment(Deployment):
 
     invoke_async: Any = None
 
-    def client(self, service: str) -> Any:
-        made = super().client(service)
+    def client(self, service: str, **where: Any) -> Any:
+        made = super().client(service, **where)
         if service == "lambda":
             made.meta.events.register("before-call.lambda.Invoke", self._deliver)
         return made
