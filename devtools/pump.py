@@ -555,6 +555,7 @@ def run(aws_url: str, rekognition_url: str | None, artifact: Path, workdir: Path
     code = workdir / artifact.name
     shutil.copyfile(artifact, code)
     with contextlib.ExitStack() as stack:
+        rekognition: LocalRekognition | None = None
         if rekognition_url is None:
             rekognition = stack.enter_context(
                 LocalRekognition(s3_endpoint_url=aws_url, region=REGION)
@@ -572,6 +573,13 @@ def run(aws_url: str, rekognition_url: str | None, artifact: Path, workdir: Path
                 queue_retry_wait=None,  # AWS's visibility timeouts, not compressed
             )
         )
+        if rekognition is not None:
+            # Our own Rekognition: the deployed model must exist in it, as it does in the
+            # account (DescribeProjectVersions lists only known models; the demo does the same).
+            for function in delivery.clients.lambda_.list_functions()["Functions"]:
+                variables = function.get("Environment", {}).get("Variables", {})
+                if variables.get("MODEL_VERSION_ARN"):
+                    rekognition.register_model(variables["MODEL_VERSION_ARN"])
         pump = Pump(delivery).start()
         stack.callback(pump.stop)
         info = {

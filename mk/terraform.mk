@@ -120,15 +120,20 @@ up: setup tf-cli-config build ## Start the embedded AWS endpoint, deploy environ
 	url=$$($(PY) -m localaws.embedded start); \
 	export TF_VAR_aws_endpoint_url=$$url TF_VAR_lambda_zip_path=$(CURDIR)/$(LAMBDA_ZIP); \
 	$(TERRAFORM) -chdir=environments/local init -input=false >/dev/null; \
-	$(TERRAFORM) -chdir=environments/local apply -input=false -auto-approve; \
+	echo "terraform apply of environments/local to $$url (a few minutes; log .embedded-aws/apply.log)"; \
+	$(TERRAFORM) -chdir=environments/local apply -input=false -auto-approve -no-color \
+	  >.embedded-aws/apply.log 2>&1 || { tail -n 40 .embedded-aws/apply.log >&2; \
+	  echo "make up: terraform apply failed (log .embedded-aws/apply.log); make down removes what it made" >&2; exit 1; }; \
+	grep '^Apply complete' .embedded-aws/apply.log; \
 	$(PY) -m devtools.pump start --aws-url $$url --artifact $(CURDIR)/$(LAMBDA_ZIP); \
 	raw=$$($(TERRAFORM) -chdir=environments/local output -raw raw_bucket); \
 	blurred=$$($(TERRAFORM) -chdir=environments/local output -raw blurred_bucket); \
-	aws="AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=eu-west-1 aws --endpoint-url $$url"; \
 	echo; echo "camblur runs on the embedded AWS endpoint: $$url (the pump delivers its events; log .embedded-aws/pump.log)"; \
-	echo "  $$aws s3 cp picture.jpg s3://$$raw/cameras/cam-1/picture.jpg"; \
-	echo "  $$aws s3 ls s3://$$blurred/cameras/cam-1/     # the blurred copy, seconds later"; \
-	echo "  .venv/bin/camblur status"; \
+	echo "  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=eu-west-1   # the endpoint's fake keys"; \
+	echo "  $(PY) -m devtools.samples demo-output/samples   # sample camera pictures, if you have none"; \
+	echo "  $(VENV)/bin/aws --endpoint-url $$url s3 cp \"demo-output/samples/cam-north/gate/09-15 entrance.jpg\" s3://$$raw/cameras/cam-1/entrance.jpg"; \
+	echo "  $(VENV)/bin/aws --endpoint-url $$url s3 ls s3://$$blurred/cameras/cam-1/     # the blurred copy, seconds later"; \
+	echo "  $(VENV)/bin/camblur status"; \
 	echo "  make down removes it all."
 
 .PHONY: down

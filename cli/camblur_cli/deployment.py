@@ -154,7 +154,6 @@ def _terraform_outputs(env: str) -> dict[str, Any]:
         raise DeploymentError(f"terraform output failed for {env}: {detail.strip()}") from error
     outputs = json.loads(result.stdout or "{}")
     if not outputs:
-        raise DeploymentError(
-            f"environments/{env} has no outputs: is it deployed? (make deploy ENV={env})"
-        )
+        deploy = "make up" if env == "local" else f"make deploy ENV={env}"
+        raise DeploymentError(f"environments/{env} has no outputs: is it deployed? ({deploy})")
     return outputs

@@ -1,17 +1,18 @@
 """`camblur`: see and fix a deployed camblur stack.
 
-    camblur status  [--env E] [--day D] [--camera C] [--recount] [--json]
-    camblur explain KEY
-    camblur erase   (--key K | --camera C [--since T] [--until T]) [--yes]
-    camblur reprocess (--key K | --camera C [--day D] | --day D) [--pass live|refine] [--rate N]
-    camblur redrive (--live | --refine)
-    camblur zones set|list|remove CAMERA ...
-    camblur blur KEY --box L,T,W,H [--label person|plate]
-    camblur dataset export (--camera C | --day D | --reviewed) [--to s3://bucket/prefix]
-    camblur review  [--port P]   (a local page on 127.0.0.1: review a day, add boxes)
+camblur status [--day D] [--camera C] [--recount] [--json]
+camblur explain KEY
+camblur erase (--key K | --camera C [--since T] [--until T]) [--yes]
+camblur reprocess (--key K | --camera C [--day D] | --day D) [--pass P]
+camblur redrive (--live | --refine)
+camblur zones set|list|remove CAMERA ...
+camblur blur KEY --box L,T,W,H [--label person|plate]
+camblur dataset export (--camera C | --day D | --reviewed) [--to DEST]
+camblur review [--port P]   (a local page on 127.0.0.1: review a day)
 
---env picks environments/<E> (default local: the embedded endpoint of `make up`); the stack's
-names come from its Terraform outputs, or from --outputs FILE (a saved `terraform output -json`).
+Each command takes --env E: environments/<E> (default local: the embedded
+endpoint of `make up`), its names from its Terraform outputs, or from
+--outputs FILE (a saved `terraform output -json`).
 """
 
 from __future__ import annotations
@@ -164,13 +165,28 @@ def explain(
     as_json: JsonOption = False,
 ) -> None:
     """Everything known about one picture: versions, boxes by source, passes, errors."""
-    found = Inspector(_deployment(env, outputs)).explain(key)
+    deployment = _deployment(env, outputs)
+    found = Inspector(deployment).explain(key)
+    if found["state"] is None and not found["raw_versions"] and not found["blurred_versions"]:
+        # Nothing anywhere: most often the key lacks the raw bucket's notification prefix.
+        prefix = deployment.raw_key_prefix
+        hint = f"; did you mean {prefix}{key}?" if prefix and not key.startswith(prefix) else ""
+        console.print(
+            f"[red]nothing known about {key}: no state item, no raw or blurred version "
+            f"(keys are the raw bucket's, as uploaded){hint}[/red]"
+        )
+        raise typer.Exit(1)
     if as_json:
         _print_json(found)
         return
     state = found["state"]
     if state is None:
-        console.print(f"[yellow]no state item for {key}[/yellow]")
+        # Uploaded but never recorded: the live pass failed before writing (see the live DLQ
+        # in `camblur status`), or has not run yet.
+        console.print(
+            f"[yellow]no state item for {key}: the live pass has not recorded it (not run yet, "
+            "or failed before it could: see the live queue and DLQ in `camblur status`)[/yellow]"
+        )
     else:
         console.print(
             f"[bold]{key}[/bold]: {state.get('status')} (camera {state.get('camera_id')}, day {state.get('capture_day')})"

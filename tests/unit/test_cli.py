@@ -126,6 +126,39 @@ def test_explain_shows_versions_boxes_and_the_pass(live_env: Live, outputs: Path
     assert "person" in camblur(outputs, "explain", key).output
 
 
+def test_explain_of_a_key_nothing_knows_fails_and_names_the_prefix(
+    live_env: Live, outputs: Path
+) -> None:
+    # Given a stack whose cameras upload under cameras/, and one picture uploaded and blurred
+    names = json.loads(outputs.read_text())
+    names["raw_notification"] = {"value": {"prefix": "cameras/"}}
+    outputs.write_text(json.dumps(names))
+    publish(live_env, f"cameras/cam-1/{DAY}/a.jpg", 8)
+    # When the operator asks about it without the prefix (as a camera's path is often quoted)
+    result = runner.invoke(
+        app, ["explain", f"cam-1/{DAY}/a.jpg", "--env", "dev", "--outputs", str(outputs)]
+    )
+    # Then it fails, says nothing is known, and names the key it probably meant
+    assert result.exit_code == 1
+    assert "nothing known about" in result.output
+    assert f"cameras/cam-1/{DAY}/a.jpg" in result.output.replace("\n", "")
+    # And the full key explains
+    assert "LIVE_BLURRED" in camblur(outputs, "explain", f"cameras/cam-1/{DAY}/a.jpg").output
+
+
+def test_explain_of_an_uploaded_picture_without_a_state_item_says_why(
+    live_env: Live, outputs: Path
+) -> None:
+    # Given a raw picture the live pass never recorded (it failed before writing)
+    key = f"cam-1/{DAY}/failed.jpg"
+    live_env.stack.s3.put_object(Bucket=live_env.stack.raw_bucket, Key=key, Body=b"x")
+    # When the operator explains it
+    output = " ".join(camblur(outputs, "explain", key).output.split())
+    # Then the raw version is listed and the missing item is explained, pointing at the DLQ
+    assert "no state item" in output and "DLQ" in output
+    assert "version" in output
+
+
 def test_erasing_a_camera_in_a_time_range_removes_every_trace_and_is_audited(
     live_env: Live, outputs: Path
 ) -> None:
@@ -242,6 +275,21 @@ def test_a_malformed_day_or_a_missing_outputs_file_is_named_not_a_traceback(
         app, ["status", "--env", "dev", "--outputs", str(tmp_path / "nope.json")]
     )
     assert missing.exit_code == 2 and "cannot read the outputs file" in missing.output
+
+
+def test_a_local_stack_taken_down_says_make_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given environments/local after make down: `terraform output -json` prints {}
+    import subprocess
+
+    def terraform_output(*args: Any, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        return subprocess.CompletedProcess(args, 0, stdout="{}\n", stderr="")
+
+    monkeypatch.setattr(subprocess, "run", terraform_output)
+    # When the operator asks for its status
+    result = runner.invoke(app, ["status"])
+    # Then the command says how to bring it up, not how to deploy to AWS
+    assert result.exit_code == 2
+    assert "make up" in result.output and "make deploy" not in result.output
 
 
 # ------------------------------------------------------------------ reprocess and redrive
