@@ -6,7 +6,7 @@ one capture day of 200 cameras x 288 pictures (one every 5 minutes) with batch w
 live pass leaves them; then the refinement's share is rewritten REFINED (--neighbour-days N
 adds N days on each side: a table holds many days). The table's stream (read through the
 endpoint's dynamodbstreams API, as Lambda's poller reads it) goes through the real
-status_counts handler in batches of 500 (the mapping's), timed. Then the real command is timed
+status_counts handler in batches of 10,000 (the mapping's), timed. Then the real command is timed
 as an operator runs it, in a fresh process each round, rounds in random order:
 
     camblur status --day D                  every camera of one day
@@ -51,6 +51,7 @@ from localaws.embedded import embedded_aws  # noqa: E402
 REGION = "eu-west-1"
 TABLE = "camblur-bench-state"
 DAY = date(2026, 11, 25)
+BATCH_SIZE = 10_000  # the mapping's (terraform/modules/pipeline/status_counts.tf)
 CAMBLUR = Path(sys.executable).with_name("camblur")
 LAMBDA_CONTEXT = SimpleNamespace(  # what the runtime passes (Powertools reads these)
     function_name="camblur-bench-status-counts",
@@ -276,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def count_stream(endpoint: str) -> tuple[int, float]:
-    """Every record of the table's stream through status_counts, 500 a batch; (records, s)."""
+    """Every record of the table's stream through status_counts, a mapping's batch at a time."""
     os.environ.update(
         AWS_ENDPOINT_URL=endpoint,
         AWS_DEFAULT_REGION=REGION,
@@ -297,7 +298,7 @@ def count_stream(endpoint: str) -> tuple[int, float]:
             StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
         )["ShardIterator"]
         while iterator:
-            page = streams.get_records(ShardIterator=iterator, Limit=500)
+            page = streams.get_records(ShardIterator=iterator, Limit=BATCH_SIZE)
             if not page["Records"]:
                 break
             # The mapping's filter (terraform/modules/pipeline/status_counts.tf): picture

@@ -101,3 +101,8 @@ output "queue_names" {
     counts_dlq = module.queues.counts_dlq.name
   }
 }
+
+output "capture_time_zone" {
+  description = "The zone whose calendar days are capture days (camblur status: which day is today)."
+  value       = var.capture_time_zone
+}

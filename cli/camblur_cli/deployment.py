@@ -11,9 +11,11 @@ import json
 import os
 import subprocess
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import boto3
 
@@ -39,6 +41,7 @@ class Deployment:
     queue_names: dict[str, str | None] = field(default_factory=dict)
     function_names: dict[str, str] = field(default_factory=dict)
     model: dict[str, str] = field(default_factory=dict)
+    capture_time_zone: str = "UTC"
     endpoint_url: str | None = None
     region: str | None = None
 
@@ -65,8 +68,13 @@ class Deployment:
             queue_names=dict(value("queue_names", {}) or {}),
             function_names=dict(value("function_names", {}) or {}),
             model=dict(value("model", {}) or {}),
+            capture_time_zone=str(value("capture_time_zone", "UTC") or "UTC"),
             **where,
         )
+
+    def today(self) -> date:
+        """Today's capture day: the date in the cameras' zone, not this machine's."""
+        return datetime.now(ZoneInfo(self.capture_time_zone)).date()
 
     def client(self, service: str, local_service: str | None = None) -> Any:
         """A client of the stack's endpoint. `local_service`: on the embedded endpoint, the

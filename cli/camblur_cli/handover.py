@@ -81,6 +81,10 @@ class LiveTarget:
         return errors
 
 
+REPROCESS_RUNS_PK = "RUN#REPROCESSES"  # sk = <created at>#<run day>: one item per run
+REPROCESS_RUNS_LISTED_DAYS = 30
+
+
 @dataclass(frozen=True)
 class RefineRun:
     """A reprocess's own run item (`RUN#<day>` with day `reprocess-<id>`): the reconciler
@@ -118,6 +122,15 @@ class RefineSession:
             model_version_arn=self._settings.get("MODEL_VERSION_ARN", ""),
         )
         self._runs.update_runs([run.day], {"scope": scope, "requested_by": "camblur reprocess"})
+        # Listed for `camblur status`, which shows recent reprocess runs after their session.
+        self._deployment.resource("dynamodb").Table(self._deployment.state_table).put_item(
+            Item={
+                "pk": REPROCESS_RUNS_PK,
+                "sk": f"{to_iso(now)}#{run.day}",
+                "run_day": run.day,
+                "expires_at": expires_at(now, REPROCESS_RUNS_LISTED_DAYS),
+            }
+        )
 
     def join(self, run: RefineRun) -> None:
         """Open (or join) the model session, marked as still queueing this run; raises
@@ -163,4 +176,10 @@ class RefineSession:
         return dict(config.get("Environment", {}).get("Variables", {}))
 
 
-__all__ = ["LiveTarget", "RefineRun", "RefineSession", "SessionStopping"]
+__all__ = [
+    "REPROCESS_RUNS_PK",
+    "LiveTarget",
+    "RefineRun",
+    "RefineSession",
+    "SessionStopping",
+]

@@ -24,6 +24,7 @@ from camblur.adapters.state.counts import StatusCounts, facets
 from camblur.adapters.storage import blurred_key_for
 from camblur_cli.deployment import Deployment
 from camblur_cli.erasure import CAMERA_INDEX
+from camblur_cli.handover import REPROCESS_RUNS_PK
 from camblur_cli.listing import object_versions, query_all
 
 RUN_DAYS = 7  # refinement runs shown by status, and days of one camera without --day
@@ -90,7 +91,7 @@ class Inspector:
         else:
             self._counted(result, day, camera)
         result.queues = self._queue_depths()
-        last = date.fromisoformat(day) if day else date.today()
+        last = date.fromisoformat(day) if day else self._deployment.today()
         for back in range(RUN_DAYS):
             run = self._get(f"RUN#{(last - timedelta(days=back)).isoformat()}", "RUN")
             if run:
@@ -98,23 +99,34 @@ class Inspector:
         session = self._get("RUN#ACTIVE", "SESSION")
         result.session = _plain(session) if session else None
         shown = {run.get("run_day") for run in result.runs}
-        for run_day in sorted((session or {}).get("days", ())):
-            # A reprocess's own run (RUN#reprocess-<id>) while its session is open.
+        for run_day in [*sorted((session or {}).get("days", ())), *self._reprocess_runs()]:
+            # A reprocess's own run (RUN#reprocess-<id>): while its session is open, and the
+            # last few after it.
             if run_day not in shown and (run := self._get(f"RUN#{run_day}", "RUN")):
+                shown.add(run_day)
                 result.runs.append(_plain(run))
         for run in result.runs:
             run["estimated_cost_usd"] = _model_cost(run)
         result.model = self._model()
         return result
 
+    def _reprocess_runs(self, last: int = 5) -> list[str]:
+        """The days (`reprocess-<id>`) of the last reprocess runs, newest first."""
+        page = self._table.query(
+            KeyConditionExpression=Key("pk").eq(REPROCESS_RUNS_PK),
+            ScanIndexForward=False,
+            Limit=last,
+        )
+        return [str(item["run_day"]) for item in page.get("Items", [])]
+
     def _counted(self, result: Status, day: str | None, camera: str | None) -> None:
         counts = StatusCounts(self._deployment.state_table, self._deployment.resource("dynamodb"))
         if camera is None:
-            day = day or date.today().isoformat()
+            day = day or self._deployment.today().isoformat()
             for camera_id, found in counts.of_day(day):
                 result.counts[(camera_id, day)].update(found)
         else:
-            last = date.fromisoformat(day) if day else date.today()
+            last = date.fromisoformat(day) if day else self._deployment.today()
             days = (
                 [day]
                 if day
@@ -156,13 +168,16 @@ class Inspector:
         boxes: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for box in (item or {}).get("boxes", []):
             boxes[str(box.get("source", "?"))].append(_plain(box))
+        raw_versions = self._versions(self._deployment.raw_bucket, key)
+        blurred_versions = self._versions(self._deployment.blurred_bucket, blurred_key)
         return {
             "key": key,
             "state": _plain(item) if item else None,
             "boxes_by_source": dict(boxes),
-            "raw_versions": self._versions(self._deployment.raw_bucket, key),
+            "raw_versions": raw_versions,
             "blurred_key": blurred_key,
-            "blurred_versions": self._versions(self._deployment.blurred_bucket, blurred_key),
+            "blurred_versions": blurred_versions,
+            "passes": _passes(_plain(item) if item else {}, raw_versions, blurred_versions),
         }
 
     def _pictures(self, day: str | None, camera: str | None) -> Iterator[dict[str, Any]]:
@@ -179,7 +194,7 @@ class Inspector:
                 )
             items = self._query(CAMERA_INDEX, condition)
         else:
-            items = self._query_segments(day or date.today().isoformat())
+            items = self._query_segments(day or self._deployment.today().isoformat())
         return (item for item in items if day is None or item.get("capture_day") == day)
 
     def _query(self, index: str, condition: Any, table: Any = None) -> Iterator[dict[str, Any]]:
@@ -270,6 +285,59 @@ class Inspector:
 
     def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
         return self._table.get_item(Key={"pk": pk, "sk": sk}, ConsistentRead=True).get("Item")
+
+
+def _passes(
+    item: dict[str, Any], raw: list[dict[str, Any]], blurred: list[dict[str, Any]]
+) -> list[dict[str, str]]:
+    """What happened to the picture, in time order, from what S3 and the item record: each
+    upload and publication (object versions), the passes' own times and results. The item
+    keeps each pass's last time only (not a log): an earlier attempt shows as its output."""
+    events = [
+        {
+            "at": version["last_modified"],
+            "what": "uploaded" if version["kind"] == "version" else "raw deleted (delete marker)",
+            "detail": f"raw version {version['version_id']}",
+        }
+        for version in raw
+    ]
+    events += [
+        {
+            "at": version["last_modified"],
+            "what": "published" if version["kind"] == "version" else "blurred copy removed",
+            "detail": f"blurred version {version['version_id']}",
+        }
+        for version in blurred
+    ]
+    status = item.get("status")
+    for attribute, what, detail in (
+        ("updated_at", "last state write", f"status {status} {item.get('reason') or ''}"),
+        ("refined_at", "refined", f"run {item.get('refine_run_id', '?')}"),
+        ("refine_failed_at", "refinement failed", str(item.get("refine_error", ""))),
+        ("reblurred_at", "re-blurred", f"from {item.get('reblur_source', '?')}"),
+        ("reviewed_at", "reviewed", f"by {item.get('reviewed_by', '?')}"),
+    ):
+        if item.get(attribute):
+            events.append({"at": str(item[attribute]), "what": what, "detail": detail.strip()})
+    for box in item.get("manual_boxes", []):
+        events.append(
+            {
+                "at": str(box.get("added_at", "")),
+                "what": "manual box added",
+                "detail": f"{box.get('label', '?')} by {box.get('added_by', '?')}",
+            }
+        )
+    return sorted(events, key=lambda event: _utc_text(event["at"]))
+
+
+def _utc_text(moment: str) -> str:
+    try:
+        parsed = datetime.fromisoformat(moment)
+    except ValueError:
+        return moment
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).isoformat()
 
 
 def _model_cost(run: dict[str, Any]) -> float | None:

@@ -87,7 +87,10 @@ def status(
     outputs: OutputsOption = None,
     day: Annotated[
         str | None,
-        typer.Option(help="capture day YYYY-MM-DD (default today)", callback=_capture_day),
+        typer.Option(
+            help="capture day YYYY-MM-DD (default: today in the cameras' time zone)",
+            callback=_capture_day,
+        ),
     ] = None,
     camera: Annotated[
         str | None, typer.Option(help="one camera (the last 7 days unless --day)")
@@ -212,6 +215,12 @@ def explain(
             place = ", ".join(f"{box[side]:.3f}" for side in ("left", "top", "width", "height"))
             boxes.add_row(source, str(box.get("label")), f"{box.get('confidence', 0):.1f}", place)
     console.print(boxes)
+    passes = Table(title="what happened, in time order")
+    for column in ("when", "what", "detail"):
+        passes.add_column(column)
+    for event in found["passes"]:
+        passes.add_row(event["at"], event["what"], event["detail"])
+    console.print(passes)
     for title, versions in (
         ("raw versions", found["raw_versions"]),
         (f"blurred versions ({found['blurred_key']})", found["blurred_versions"]),

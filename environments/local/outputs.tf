@@ -77,3 +77,8 @@ output "model" {
   description = "The Custom Labels model the refinement uses: project_arn, version_arn."
   value       = module.camblur.model
 }
+
+output "capture_time_zone" {
+  description = "The zone whose calendar days are capture days."
+  value       = module.camblur.capture_time_zone
+}

@@ -19,6 +19,7 @@ from boto3.dynamodb.types import TypeDeserializer
 
 from camblur.adapters.state.counts import (
     Bucket,
+    BucketCounts,
     Change,
     StatusCounts,
     facets,
@@ -87,15 +88,27 @@ class StatusCounter:
         by_bucket = changes_of(records)
         counted = 0
         failed: list[str] = []
+        written: dict[tuple[str, str], list[BucketCounts]] = defaultdict(list)
         for bucket, changes in by_bucket.items():
             try:
                 for start in range(0, len(changes), MAX_PICTURES_PER_WRITE):
-                    counted += self._counts.apply(
+                    new, after = self._counts.apply(
                         bucket, changes[start : start + MAX_PICTURES_PER_WRITE]
                     )
+                    counted += new
+                written[bucket.day, bucket.camera].append(after)
             except Exception:  # any failure: this bucket is retried, not the batch
                 logger.exception("status counts not written", day=bucket.day, camera=bucket.camera)
                 failed.append(min(change.sequence for change in changes))
+        for (day, camera), buckets in written.items():
+            try:
+                self._counts.copy_to_summary(day, camera, buckets)
+            except Exception:  # the retry finds the buckets counted and copies them again
+                logger.exception("status summary not written", day=day, camera=camera)
+                failed += [
+                    min(change.sequence for change in by_bucket[copied.bucket])
+                    for copied in buckets
+                ]
         failures = []
         if failed:
             # Lambda retries a stream batch from its lowest reported sequence number.

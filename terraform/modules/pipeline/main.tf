@@ -97,7 +97,7 @@ locals {
     status_counts = {
       handler         = "camblur.handlers.status_counts.handler"
       memory_mb       = 256
-      timeout_seconds = 60 # a batch of 500 changes is a few hundred small writes
+      timeout_seconds = 120 # a full batch (10,000 changes) is a few thousand small writes
       # One invocation per stream shard at a time (status_counts.tf); a few shards at most.
       reserved_concurrency = 10
       environment = {

@@ -6,8 +6,9 @@ resource "aws_lambda_event_source_mapping" "status_counts" {
   event_source_arn  = var.storage.state_stream_arn
   function_name     = aws_lambda_function.this["status_counts"].arn
   starting_position = "TRIM_HORIZON" # nothing written before the mapping exists is missed
-  batch_size        = 500
-  # Several changes of one camera's day in one write: fewer, larger batches.
+  # The most Lambda allows for a stream: a burst (the live tick, a refinement) then takes few
+  # writes, as changes of one camera's day share one bucket write and one summary write.
+  batch_size                         = 10000
   maximum_batching_window_in_seconds = 5
   # One batch per shard at a time: the counts rely on one item's changes arriving in order.
   parallelization_factor         = 1

@@ -1,10 +1,15 @@
-"""Status counts (`COUNTS#<capture day>` / `<bucket>#<camera id>`): how many pictures of one
-camera and day are in each status, kept by status_counts from the table's own stream.
+"""Status counts: how many pictures of one camera and day are in each status, kept by
+status_counts from the table's own stream.
 
-`camblur status --day` reads one partition of a few thousand small items instead of every
-picture of the day (57,600 at 200 cameras). Each camera-day is split in 16 buckets by the
-picture's key hash so that an item stays small (about 18 pictures at one every 5 minutes): a
-write's cost is the item's size.
+Two kinds of items:
+- buckets (`COUNTS#<capture day>#BUCKETS` / `<bucket>#<camera id>`): each camera-day split in 16
+  by the picture's key hash, so that an item stays small (about 18 pictures at one every 5
+  minutes; a write's cost is the item's size). They count, exactly once (below).
+- summaries (`COUNTS#<capture day>` / `<camera id>`): a copy of each of the camera-day's
+  buckets' counts (`b:<bucket>`) with the bucket's revision (`r:<bucket>`), written only over
+  an older revision. What `camblur status --day` reads: one partition of one small item per
+  camera (200), never the buckets' marks. A copy that a crash left behind is written again by
+  the bucket's next change or by the retried batch.
 
 Exactly once, without transactions: a bucket item holds, beside its counts (`n:<facet>`, one
 number attribute each, so ADD is atomic), the stream sequence number of the last change it
@@ -18,6 +23,7 @@ twice as much and the embedded endpoint copies the whole table for each transact
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -28,8 +34,10 @@ from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 from camblur.adapters.state.dynamo import ItemTable, StateConflict
 
 COUNTS_PREFIX = "COUNTS#"
+BUCKETS_SUFFIX = "#BUCKETS"
 COUNT = "n:"  # + facet: a number
 MARK = "s:"  # + picture: the sequence number (padded) of the last change counted
+COPY, COPY_REVISION = "b:", "r:"  # + bucket, in a summary
 BUCKETS = "0123456789abcdef"
 SEQUENCE_WIDTH = 40  # DynamoDB Streams sequence numbers have 21 to 40 digits
 # Facets that carry their reason (REJECTED:CORRUPT_IMAGE), as `camblur status` shows them.
@@ -69,7 +77,34 @@ class Bucket:
 
     @property
     def key(self) -> dict[str, str]:
-        return {"pk": f"{COUNTS_PREFIX}{self.day}", "sk": f"{self.bucket}#{self.camera}"}
+        return {
+            "pk": f"{COUNTS_PREFIX}{self.day}{BUCKETS_SUFFIX}",
+            "sk": f"{self.bucket}#{self.camera}",
+        }
+
+
+def summary_key(day: str, camera: str) -> dict[str, str]:
+    return {"pk": f"{COUNTS_PREFIX}{day}", "sk": camera}
+
+
+@dataclass(frozen=True)
+class BucketCounts:
+    """A bucket's counts after a write, and its revision (one more each write)."""
+
+    bucket: Bucket
+    revision: int
+    counts: dict[str, int]
+    expires_at: int | None = None
+
+    @classmethod
+    def of(cls, bucket: Bucket, item: Mapping[str, Any]) -> BucketCounts:
+        expiry = item.get("expires_at")
+        return cls(
+            bucket,
+            int(item.get("revision", 0)),
+            dict(_counts(item)),
+            int(expiry) if expiry else None,
+        )
 
 
 @dataclass
@@ -97,13 +132,13 @@ class StatusCounts:
         self._items = ItemTable(table_name, dynamodb)
         self._table = self._items._table
 
-    def apply(self, bucket: Bucket, changes: list[Change]) -> int:
+    def apply(self, bucket: Bucket, changes: list[Change]) -> tuple[int, BucketCounts]:
         """Count `changes` (one bucket's, in stream order) that the bucket has not counted
-        yet; returns how many were new. Raises StateConflict only if another writer moved a
-        mark between this call's read and write (two consumers of one shard)."""
+        yet; how many were new, and the bucket's counts after. Raises StateConflict only if
+        another writer moved a mark between this call's read and write (two consumers of one
+        shard)."""
         try:
-            self._write(bucket, changes, seen=None)
-            return len(changes)
+            return len(changes), self._write(bucket, changes, seen=None)
         except StateConflict:
             pass
         # Some were counted before (a retried batch): keep the ones above their picture's mark.
@@ -116,33 +151,62 @@ class StatusCounts:
         }
         fresh = [change for change in changes if change.sequence > seen.get(change.picture, "")]
         if fresh:
-            self._write(bucket, fresh, seen=seen)
-        return len(fresh)
+            return len(fresh), self._write(bucket, fresh, seen=seen)
+        return 0, BucketCounts.of(bucket, item)  # all counted before: the copy may still lag
+
+    def copy_to_summary(self, day: str, camera: str, buckets: Iterable[BucketCounts]) -> None:
+        """Copy buckets' counts into the camera-day's summary, each only over an older
+        revision of it (a copy that arrives late, from another shard's batch, changes nothing).
+        One write for all of them; one each if a newer copy of one is there already."""
+        buckets = list(buckets)
+        try:
+            self._copy(day, camera, buckets)
+        except StateConflict:
+            for bucket in buckets:
+                with contextlib.suppress(StateConflict):  # a newer copy is there: keep it
+                    self._copy(day, camera, [bucket])
+
+    def _copy(self, day: str, camera: str, buckets: list[BucketCounts]) -> None:
+        condition: ConditionBase | None = None
+        values: dict[str, Any] = {"counted_camera": camera, "counted_day": day}
+        for copied in buckets:
+            revision = Attr(COPY_REVISION + copied.bucket.bucket)
+            clause = revision.not_exists() | revision.lt(copied.revision)
+            condition = clause if condition is None else condition & clause
+            values[COPY + copied.bucket.bucket] = copied.counts
+            values[COPY_REVISION + copied.bucket.bucket] = copied.revision
+        expiry = max((copied.expires_at for copied in buckets if copied.expires_at), default=0)
+        if expiry:
+            values["expires_at"] = expiry
+        assert condition is not None, "a copy needs at least one bucket"
+        self._items.update(summary_key(day, camera), condition, set=values)
 
     def of_day(self, day: str) -> Iterator[tuple[str, Counter[str]]]:
-        """(camera, counts) for every bucket of one day, counts only (not the marks)."""
+        """(camera, counts) for every camera of one day, from the summaries."""
         request: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(COUNTS_PREFIX + day)}
         while True:
             page = self._table.query(**request)
             for item in page.get("Items", []):
-                yield str(item.get("counted_camera", "?")), _counts(item)
+                yield str(item.get("counted_camera", "?")), _summed(item)
             if not page.get("LastEvaluatedKey"):
                 return
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def of_camera(self, camera: str, days: Iterable[str]) -> Iterator[tuple[str, Counter[str]]]:
-        """(day, counts) of one camera, one BatchGetItem per 100 buckets."""
-        keys = [Bucket(day, camera, bucket).key for day in days for bucket in BUCKETS]
+        """(day, counts) of one camera, one BatchGetItem per 100 days."""
+        keys = [summary_key(day, camera) for day in days]
         client = self._table.meta.client
         for start in range(0, len(keys), 100):
             request = {self._table.name: {"Keys": keys[start : start + 100]}}
             while request:
                 answer = client.batch_get_item(RequestItems=request)
                 for item in answer["Responses"].get(self._table.name, []):
-                    yield str(item["pk"]).removeprefix(COUNTS_PREFIX), _counts(item)
+                    yield str(item["counted_day"]), _summed(item)
                 request = answer.get("UnprocessedKeys") or {}
 
-    def _write(self, bucket: Bucket, changes: list[Change], seen: dict[str, str] | None) -> None:
+    def _write(
+        self, bucket: Bucket, changes: list[Change], seen: dict[str, str] | None
+    ) -> BucketCounts:
         deltas: Counter[str] = Counter()
         last: dict[str, str] = {}
         first: dict[str, str] = {}
@@ -166,12 +230,22 @@ class StatusCounts:
         values |= {"counted_camera": bucket.camera, "counted_day": bucket.day}
         if expiry:
             values["expires_at"] = expiry
-        self._items.update(
+        after = self._items.update(
             bucket.key,
             condition,
             set=values,
-            add={COUNT + facet: delta for facet, delta in deltas.items() if delta},
+            add={"revision": 1} | {COUNT + f: delta for f, delta in deltas.items() if delta},
+            return_item=True,
         )
+        return BucketCounts.of(bucket, after)
+
+
+def _summed(summary: Mapping[str, Any]) -> Counter[str]:
+    total: Counter[str] = Counter()
+    for name, counts in summary.items():
+        if name.startswith(COPY):
+            total.update({facet: int(value) for facet, value in counts.items()})
+    return +total
 
 
 def _counts(item: Mapping[str, Any]) -> Counter[str]:
@@ -187,6 +261,7 @@ def _counts(item: Mapping[str, Any]) -> Counter[str]:
 __all__ = [
     "COUNTS_PREFIX",
     "Bucket",
+    "BucketCounts",
     "Change",
     "StateConflict",
     "StatusCounts",
