@@ -311,7 +311,8 @@ def _passes(
     ]
     status = item.get("status")
     for attribute, what, detail in (
-        ("updated_at", "last state write", f"status {status} {item.get('reason') or ''}"),
+        # A pass stamps updated_at when it begins; its result is the status it wrote.
+        ("updated_at", "last pass began", f"its result: {status} {item.get('reason') or ''}"),
         ("refined_at", "refined", f"run {item.get('refine_run_id', '?')}"),
         ("refine_failed_at", "refinement failed", str(item.get("refine_error", ""))),
         ("reblurred_at", "re-blurred", f"from {item.get('reblur_source', '?')}"),

@@ -123,9 +123,10 @@ def test_explain_shows_versions_boxes_and_the_pass(live_env: Live, outputs: Path
     assert [box["label"] for box in found["boxes_by_source"]["live"]] == ["person"]
     assert len(found["raw_versions"]) == 1 and found["raw_versions"][0]["latest"] is True
     assert len(found["blurred_versions"]) == 1
-    # And what happened, in time order: the upload, then its publication, then the state write
-    assert [event["what"] for event in found["passes"]][:2] == ["uploaded", "published"]
-    assert "last state write" in [event["what"] for event in found["passes"]]
+    # And what happened, in time order: the upload, the pass, its publication
+    happened = [event["what"] for event in found["passes"]]
+    assert happened[0] == "uploaded"
+    assert "published" in happened and "last pass began" in happened
     text = camblur(outputs, "explain", key).output
     assert "person" in text and "what happened" in text
 
