@@ -4,9 +4,13 @@ Starts a private embedded AWS endpoint (moto server, as `make up` runs it), crea
 table with the key schema, indexes and stream of terraform/modules/storage/table.tf, and seeds
 one capture day of 200 cameras x 288 pictures (one every 5 minutes) with batch writes, as the
 live pass leaves them; then the refinement's share is rewritten REFINED (--neighbour-days N
-adds N days on each side: a table holds many days). The table's stream (read through the
-endpoint's dynamodbstreams API, as Lambda's poller reads it) goes through the real
-status_counts handler in batches of 10,000 (the mapping's), timed. Then the real command is timed
+adds N days on each side: a table holds many days). The stream's records of that seeding (an
+INSERT per picture, a MODIFY per refinement, in Lambda's record shape) go through the real
+status_counts handler in the mapping's batches of 10,000, timed, writing the counts to the
+endpoint. `--records stream` reads them from the endpoint's dynamodbstreams API instead, as
+Lambda's poller does; moto's GetRecords then slows past 60 s a call beyond about 90,000
+records, so it is not the default (tests/integration/test_state_stream.py and
+test_status_counts_deployed.py deliver moto's own records through the deployed mapping). Then the real command is timed
 as an operator runs it, in a fresh process each round, rounds in random order:
 
     camblur status --day D                  every camera of one day
@@ -229,6 +233,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--recount-rounds", type=int, default=0, help="also time --recount")
     parser.add_argument("--neighbour-days", type=int, default=0, help="days seeded on each side")
+    parser.add_argument(
+        "--records",
+        choices=("stream", "built"),
+        default="built",
+        help="status_counts' input: the endpoint's stream (moto's GetRecords slows past 60 s a "
+        "call beyond ~90,000 records), or the same INSERT/MODIFY records built from the pictures",
+    )
     args = parser.parse_args(argv)
     days = [
         DAY + timedelta(days=offset)
@@ -245,7 +256,11 @@ def main(argv: list[str] | None = None) -> int:
             f"{len(days)} days), {sum(1 for i in items if i['status'] == 'REFINED'):,} "
             f"of them then refined, in {time.perf_counter() - started:.0f} s"
         )
-        records, seconds = count_stream(endpoint)
+        if args.records == "stream":
+            records, seconds = count_stream(endpoint)
+        else:
+            _handler_environment(endpoint)
+            records, seconds = count_records(items)
         print(
             f"status_counts: {records:,} stream records in {seconds:.0f} s "
             f"({records / seconds:,.0f} records/s through the real handler)"
@@ -279,14 +294,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def count_stream(endpoint: str) -> tuple[int, float]:
     """Every record of the table's stream through status_counts, a mapping's batch at a time."""
-    os.environ.update(
-        AWS_ENDPOINT_URL=endpoint,
-        AWS_DEFAULT_REGION=REGION,
-        AWS_ACCESS_KEY_ID="test",
-        AWS_SECRET_ACCESS_KEY="test",  # noqa: S106 - the embedded endpoint's fake key
-        STATE_TABLE=TABLE,
-        POWERTOOLS_LOG_LEVEL="WARNING",  # a figure per batch is not what this prints
-    )
+    _handler_environment(endpoint)
     from camblur.handlers import status_counts
 
     streams = boto3.client("dynamodbstreams", **_client_args(endpoint))
@@ -320,6 +328,68 @@ def count_stream(endpoint: str) -> tuple[int, float]:
             if not page["Records"] or not iterator:
                 break
     return total, time.perf_counter() - started
+
+
+def count_records(items: list[dict[str, Any]]) -> tuple[int, float]:
+    """The records the stream holds for the seeding (an INSERT per picture as the live pass
+    left it, a MODIFY per refinement, images in DynamoDB JSON, sequence numbers rising),
+    through status_counts in the mapping's batches; (records, seconds)."""
+    from boto3.dynamodb.types import TypeSerializer
+
+    from camblur.handlers import status_counts
+
+    serializer = TypeSerializer()
+
+    def image(item: dict[str, Any]) -> dict[str, Any]:
+        return {name: serializer.serialize(value) for name, value in item.items()}
+
+    # The live wave as seed() wrote it, then the refinement's rewrites.
+    changes: list[tuple[dict[str, Any] | None, dict[str, Any]]] = [
+        (None, {**item, "status": "LIVE_BLURRED"} if item["status"] == "REFINED" else item)
+        for item in items
+    ]
+    changes += [
+        ({**item, "status": "LIVE_BLURRED"}, item) for item in items if item["status"] == "REFINED"
+    ]
+    records = [
+        {
+            "eventID": f"{number:032x}",
+            "eventName": "INSERT" if old is None else "MODIFY",
+            "eventVersion": "1.1",
+            "eventSource": "aws:dynamodb",
+            "awsRegion": REGION,
+            "eventSourceARN": f"arn:aws:dynamodb:{REGION}:123456789012:table/{TABLE}/stream/x",
+            "dynamodb": {
+                "Keys": {"pk": {"S": new["pk"]}, "sk": {"S": "STATE"}},
+                "NewImage": image(new),
+                **({"OldImage": image(old)} if old else {}),
+                "SequenceNumber": str(1100000000017454423009 + number),
+                "StreamViewType": "NEW_AND_OLD_IMAGES",
+            },
+        }
+        for number, (old, new) in enumerate(changes)
+    ]
+    started = time.perf_counter()
+    for start in range(0, len(records), BATCH_SIZE):
+        with contextlib.redirect_stdout(io.StringIO()):  # its EMF metrics
+            answer = status_counts.handler(
+                {"Records": records[start : start + BATCH_SIZE]}, LAMBDA_CONTEXT
+            )
+        if answer["batchItemFailures"]:
+            raise SystemExit(f"status_counts failed a batch: {answer}")
+    return len(records), time.perf_counter() - started
+
+
+def _handler_environment(endpoint: str | None = None) -> None:
+    """What Terraform sets on status_counts, pointed at the private endpoint."""
+    os.environ.update(
+        AWS_ENDPOINT_URL=endpoint or os.environ["AWS_ENDPOINT_URL"],
+        AWS_DEFAULT_REGION=REGION,
+        AWS_ACCESS_KEY_ID="test",
+        AWS_SECRET_ACCESS_KEY="test",  # noqa: S106 - the embedded endpoint's fake key
+        STATE_TABLE=TABLE,
+        POWERTOOLS_LOG_LEVEL="WARNING",  # a figure per batch is not what this prints
+    )
 
 
 def lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
