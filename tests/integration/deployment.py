@@ -36,3 +36,26 @@ def count_resources(show: dict[str, Any]) -> int:
         return len(own) + sum(count(child) for child in module.get("child_modules", []))
 
     return count(show.get("values", {}).get("root_module", {}))
+
+
+def deliver_s3_event(env: LocalEnvironment, event: dict[str, Any]) -> None:
+    """Deliver an S3 event to live_blur as the raw bucket's deployed notification does: an
+    asynchronous invocation, or the live queue and its mapping."""
+    config = env.clients.s3.get_bucket_notification_configuration(Bucket=env.deployment.raw_bucket)
+    functions = [
+        rule["LambdaFunctionArn"] for rule in config.get("LambdaFunctionConfigurations", [])
+    ]
+    queues = [rule["QueueArn"] for rule in config.get("QueueConfigurations", [])]
+    assert len(functions) + len(queues) == 1, config
+    for function in functions:
+        outcome = env.delivery.lambdas.invoke_async(function, event)
+        assert outcome.ok, outcome.last.error
+    for queue in queues:
+        env.clients.sqs.send_message(
+            QueueUrl=env.clients.queue_url(queue), MessageBody=json.dumps(event)
+        )
+        [mapping] = env.clients.lambda_.list_event_source_mappings(EventSourceArn=queue)[
+            "EventSourceMappings"
+        ]
+        batches = env.delivery.mappings.drain(mapping["UUID"])
+        assert batches and all(not batch.failed for batch in batches), batches

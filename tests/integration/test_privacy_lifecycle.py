@@ -18,7 +18,6 @@ the end every version and delete marker under them is removed one by one: moto's
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -27,6 +26,7 @@ from typing import Any
 import pytest
 
 from devtools.demo import LocalEnvironment
+from tests.integration.deployment import deliver_s3_event
 from tests.support.aws import s3_put_event, s3_removed_event
 from tests.support.pictures import jpeg_bytes, photo_like
 
@@ -69,27 +69,6 @@ def delete(env: LocalEnvironment, key: str) -> dict[str, Any]:
     return s3_removed_event(env.deployment.raw_bucket, key, response["VersionId"], _sequencer())
 
 
-def deliver(env: LocalEnvironment, event: dict[str, Any]) -> None:
-    """Deliver an S3 event to live_blur as the raw bucket's deployed notification does."""
-    s3, lambda_ = env.clients.s3, env.clients.lambda_
-    config = s3.get_bucket_notification_configuration(Bucket=env.deployment.raw_bucket)
-    functions = [
-        rule["LambdaFunctionArn"] for rule in config.get("LambdaFunctionConfigurations", [])
-    ]
-    queues = [rule["QueueArn"] for rule in config.get("QueueConfigurations", [])]
-    assert len(functions) + len(queues) == 1, config
-    for function in functions:
-        outcome = env.delivery.lambdas.invoke_async(function, event)
-        assert outcome.ok, outcome.last.error
-    for queue in queues:
-        env.clients.sqs.send_message(
-            QueueUrl=env.clients.queue_url(queue), MessageBody=json.dumps(event)
-        )
-        [mapping] = lambda_.list_event_source_mappings(EventSourceArn=queue)["EventSourceMappings"]
-        batches = env.delivery.mappings.drain(mapping["UUID"])
-        assert batches and all(not batch.failed for batch in batches), batches
-
-
 def version_of(event: dict[str, Any]) -> str:
     return str(event["Records"][0]["s3"]["object"]["versionId"])
 
@@ -111,11 +90,11 @@ def test_an_older_versions_late_event_never_replaces_the_newer_picture(
     # Given v1 and then v2 uploaded, and v2's event delivered first
     key = PREFIX + "overwritten.jpg"
     first, second = put(env, key, seed=1), put(env, key, seed=2)
-    deliver(env, second)
+    deliver_s3_event(env, second)
     published = env.blurred(key)
     assert published is not None
     # When v1's event arrives late
-    deliver(env, first)
+    deliver_s3_event(env, first)
     # Then the published picture and the item are still v2's, and no other copy was written
     item = state(env, key)
     assert item is not None
@@ -128,9 +107,9 @@ def test_a_delete_delivered_before_its_creation_publishes_nothing(env: LocalEnvi
     # Given a picture uploaded and deleted, whose removal event arrives first
     key = PREFIX + "deleted-early.jpg"
     created, removed = put(env, key, seed=3), delete(env, key)
-    deliver(env, removed)
+    deliver_s3_event(env, removed)
     # When its creation event arrives after it
-    deliver(env, created)
+    deliver_s3_event(env, created)
     # Then no blurred copy exists, under any version id, and the item says DELETED
     assert blurred_versions(env, key) == 0
     item = state(env, key)
@@ -142,7 +121,7 @@ def test_a_picture_deleted_after_its_live_pass_is_not_republished_by_the_refinem
 ) -> None:
     # Given a picture published by the live pass, then deleted, its removal still on its way
     key = PREFIX + "deleted-before-refinement.jpg"
-    deliver(env, put(env, key, seed=4))
+    deliver_s3_event(env, put(env, key, seed=4))
     assert blurred_versions(env, key) == 1
     removed = delete(env, key)
     # When the day's refinement runs as deployed (schedule, reconciler, queue, worker)
@@ -152,7 +131,7 @@ def test_a_picture_deleted_after_its_live_pass_is_not_republished_by_the_refinem
     item = state(env, key)
     assert item is not None and item["status"] != "REFINED", item
     # And once the removal arrives, no version of the copy is left and nothing returns it
-    deliver(env, removed)
+    deliver_s3_event(env, removed)
     assert blurred_versions(env, key) == 0
     item = state(env, key)
     assert item is not None and item["status"] == "DELETED", item

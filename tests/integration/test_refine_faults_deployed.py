@@ -15,7 +15,6 @@ what it changed, whatever happens, so that no run is left QUEUED and no model RU
 from __future__ import annotations
 
 import io
-import json
 import re
 import time
 from collections.abc import Iterator
@@ -26,7 +25,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from devtools.demo import LocalEnvironment
-from tests.integration.deployment import aws_client
+from tests.integration.deployment import aws_client, deliver_s3_event
 from tests.support.aws import s3_put_event
 
 pytestmark = pytest.mark.integration
@@ -53,28 +52,6 @@ def picture(shade: int) -> bytes:
     return buffer.getvalue()
 
 
-def deliver(env: LocalEnvironment, event: dict[str, Any]) -> None:
-    """Deliver an S3 event to live_blur as the raw bucket's deployed notification does."""
-    config = env.clients.s3.get_bucket_notification_configuration(Bucket=env.deployment.raw_bucket)
-    functions = [
-        rule["LambdaFunctionArn"] for rule in config.get("LambdaFunctionConfigurations", [])
-    ]
-    queues = [rule["QueueArn"] for rule in config.get("QueueConfigurations", [])]
-    assert len(functions) + len(queues) == 1, config
-    for function in functions:
-        outcome = env.delivery.lambdas.invoke_async(function, event)
-        assert outcome.ok, outcome.last.error
-    for queue in queues:
-        env.clients.sqs.send_message(
-            QueueUrl=env.clients.queue_url(queue), MessageBody=json.dumps(event)
-        )
-        [mapping] = env.clients.lambda_.list_event_source_mappings(EventSourceArn=queue)[
-            "EventSourceMappings"
-        ]
-        batches = env.delivery.mappings.drain(mapping["UUID"])
-        assert batches and all(not batch.failed for batch in batches), batches
-
-
 def upload(env: LocalEnvironment, day: str, names: list[str]) -> list[str]:
     """Camera uploads captured on `day`, live-blurred through the deployed function."""
     keys = []
@@ -93,7 +70,7 @@ def upload(env: LocalEnvironment, day: str, names: list[str]) -> list[str]:
             event_time=f"{day}T10:15:00.000Z",
             sequencer=f"{time.time_ns():020X}",
         )
-        deliver(env, event)
+        deliver_s3_event(env, event)
         state = env.picture_states()[key]
         assert (state["status"], state["capture_day"]) == ("LIVE_BLURRED", day), state
         keys.append(key)
