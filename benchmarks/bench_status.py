@@ -50,6 +50,7 @@ sys.path.insert(0, str(ROOT / "cli"))
 import boto3  # noqa: E402
 
 from camblur.adapters.state import picture_pk  # noqa: E402
+from devtools.deliver import lambda_stream_record  # noqa: E402
 from localaws.embedded import embedded_aws  # noqa: E402
 
 REGION = "eu-west-1"
@@ -313,7 +314,7 @@ def count_stream(endpoint: str) -> tuple[int, float]:
             # The mapping's filter (terraform/modules/pipeline/status_counts.tf): picture
             # items only, so status_counts never sees its own writes.
             batch += [
-                lambda_record(record, arn)
+                lambda_stream_record(record, arn)
                 for record in page["Records"]
                 if record["dynamodb"]["Keys"]["sk"]["S"] == "STATE"
             ]
@@ -390,16 +391,6 @@ def _handler_environment(endpoint: str | None = None) -> None:
         STATE_TABLE=TABLE,
         POWERTOOLS_LOG_LEVEL="WARNING",  # a figure per batch is not what this prints
     )
-
-
-def lambda_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
-    """A stream record as Lambda hands it to a function: the region, the source, epoch time."""
-    change = dict(record["dynamodb"])
-    if isinstance(change.get("ApproximateCreationDateTime"), datetime):
-        change["ApproximateCreationDateTime"] = int(
-            change["ApproximateCreationDateTime"].timestamp()
-        )
-    return {**record, "awsRegion": REGION, "dynamodb": change, "eventSourceARN": stream_arn}
 
 
 def expected_counts(items: list[dict[str, Any]], day: str) -> dict[str, dict[str, int]]:

@@ -1109,7 +1109,7 @@ class StreamMappings:
             if not page.get("Records"):
                 break
             for raw in page["Records"]:
-                record = _stream_record(raw, stream_arn)
+                record = lambda_stream_record(raw, stream_arn)
                 read.append(record)
                 if keep(record):
                     kept.append(record)
@@ -1245,7 +1245,7 @@ def _sequence(record: dict[str, Any]) -> str:
     return str(record["dynamodb"]["SequenceNumber"])
 
 
-def _stream_record(raw: dict[str, Any], stream_arn: str) -> dict[str, Any]:
+def lambda_stream_record(raw: dict[str, Any], stream_arn: str) -> dict[str, Any]:
     """A GetRecords record as Lambda passes it: the stream's region (moto writes us-east-1),
     the stream's ARN, and ApproximateCreationDateTime in epoch seconds (boto3 parsed it)."""
     dynamodb = dict(raw["dynamodb"])

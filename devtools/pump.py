@@ -704,15 +704,33 @@ def down(
             "TF_IN_AUTOMATION": "1",
             **(variables or {}),
         }
-        destroy = subprocess.run(
-            ["terraform", f"-chdir={terraform_dir}", "destroy", "-input=false", "-auto-approve"],
-            env=env,
-            check=False,
-        )
-        if destroy.returncode != 0:
+        # Terraform's plan and progress (thousands of lines) go to a log, as make up's apply.
+        log = state_dir / "destroy.log"
+        with log.open("w") as output:
+            destroy = subprocess.run(
+                [
+                    "terraform",
+                    f"-chdir={terraform_dir}",
+                    "destroy",
+                    "-input=false",
+                    "-auto-approve",
+                    "-no-color",
+                ],
+                env=env,
+                check=False,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        lines = log.read_text(errors="replace").splitlines()
+        if destroy.returncode == 0:
             print(
-                "terraform destroy failed; stopping the endpoint anyway (it keeps everything "
-                "in memory: nothing survives it)",
+                next((line for line in lines if line.startswith("Destroy complete")), "destroyed")
+            )
+        else:
+            print("\n".join(lines[-40:]), file=sys.stderr)
+            print(
+                f"terraform destroy failed (log {log}); stopping the endpoint anyway (it keeps "
+                "everything in memory: nothing survives it)",
                 file=sys.stderr,
             )
     if embedded.stop(state_dir):

@@ -34,6 +34,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from localaws import moto_query
+
 HOST = "127.0.0.1"
 ROOT = Path(__file__).resolve().parent.parent
 STATE_DIR = ROOT / ".embedded-aws"
@@ -61,6 +63,7 @@ def _patch_moto() -> None:
 
     Queue.attributes = property(attributes)  # type: ignore[method-assign,assignment]
     _patch_moto_for_delivery()
+    moto_query.patch()  # a Query costs its partition, as on DynamoDB (localaws/moto_query.py)
 
 
 def _patch_moto_for_delivery() -> None:

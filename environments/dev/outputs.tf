@@ -8,6 +8,21 @@ output "blurred_bucket" {
   value       = module.camblur.blurred_bucket
 }
 
+output "state_table" {
+  description = "Blur-state table (camblur reads it)."
+  value       = module.camblur.state_table
+}
+
+output "refine_queue_url" {
+  description = "Refine queue URL (camblur reprocess --pass refine sends to it)."
+  value       = module.camblur.refine_queue_url
+}
+
+output "raw_notification" {
+  description = "What triggers live_blur (camblur reprocess lists the raw pictures under its prefix)."
+  value       = module.camblur.raw_notification
+}
+
 output "function_names" {
   description = "Lambda function names."
   value       = module.camblur.function_names

@@ -145,7 +145,10 @@ def test_make_down_after_a_raw_delete_exits_0_and_leaves_no_process(
 
     assert pump.down(workdir, state_dir) == 0
 
-    assert "terraform destroy failed" not in capsys.readouterr().err  # the delete marker too
+    printed = capsys.readouterr()
+    assert "terraform destroy failed" not in printed.err  # the delete marker too
+    assert "Destroy complete! Resources:" in printed.out  # the plan itself went to the log
+    assert "will be destroyed" in (state_dir / "destroy.log").read_text()
 
     assert not embedded._alive(pump_pid), "the pump outlived make down"
     assert not embedded._alive(server_pid), "the endpoint outlived make down"

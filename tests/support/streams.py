@@ -2,17 +2,17 @@
 
 moto records every change of a table with a stream (the same records its dynamodbstreams
 API serves); Lambda's event adds eventSourceARN and the region, and sends the creation time
-as epoch seconds.
+as epoch seconds (devtools/deliver.py lambda_stream_record, what the local poller sends).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.dynamodb.models import dynamodb_backends
 
+from devtools.deliver import lambda_stream_record
 from tests.support.aws import REGION
 
 
@@ -37,16 +37,8 @@ class StateStream:
         return [self._as_lambda(record.to_json()) for record in new]
 
     def _as_lambda(self, record: dict[str, Any]) -> dict[str, Any]:
-        change = dict(record["dynamodb"])
-        created = change.get("ApproximateCreationDateTime")
-        if isinstance(created, datetime):
-            change["ApproximateCreationDateTime"] = int(created.timestamp())
-        return {
-            **record,
-            "awsRegion": REGION,
-            "dynamodb": change,
-            "eventSourceARN": self._table.describe()["TableDescription"]["LatestStreamArn"],
-        }
+        arn = self._table.describe()["TableDescription"]["LatestStreamArn"]
+        return lambda_stream_record(record, arn)
 
 
 def stream_event(records: list[dict[str, Any]]) -> dict[str, Any]:

@@ -180,3 +180,41 @@ def test_no_environment_overrides_runtime_or_architecture() -> None:
         if path.suffix in {".tf", ".tfvars"}:
             text = path.read_text()
             assert not re.search(r"^\s*lambda_(runtime|architecture)\s*=", text, re.M), path
+
+
+class _AnyValue(str):
+    """An output value that reads as a name, a map or an empty map: whatever the reader wants."""
+
+    def keys(self) -> list[str]:  # dict(value) -> {}
+        return []
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return default
+
+
+class _RecordingOutputs(dict):
+    """`terraform output -json` with every name present; remembers which ones were read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.read: set[str] = set()
+
+    def get(self, name: str, default: Any = None) -> Any:
+        self.read.add(name)
+        return {"value": _AnyValue(f"some-{name}")}
+
+
+ENVIRONMENTS = sorted(path.parent for path in (ROOT / "environments").glob("*/outputs.tf"))
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS, ids=lambda path: path.name)
+def test_every_environment_outputs_what_the_camblur_command_reads(environment: Path) -> None:
+    """`camblur --env prod` reads environments/prod's outputs: each name the command reads must
+    be there (dev and prod once lacked state_table, and every command failed on them)."""
+    from camblur_cli.deployment import Deployment
+
+    outputs = _RecordingOutputs()
+    Deployment.from_outputs(outputs)
+    defined = {name for block in load_hcl(environment / "outputs.tf")["output"] for name in block}
+    assert outputs.read, "from_outputs read nothing: the recording is broken"
+    assert outputs.read <= defined, f"missing outputs: {sorted(outputs.read - defined)}"

@@ -1,0 +1,76 @@
+"""Query on the embedded endpoint at DynamoDB's cost: one partition, not the whole table.
+
+Why: moto 5.2.5's `Table.query` starts from `all_items()`, which sorts every item of the
+table by its keys (Python comparisons of DynamoType) on every call, then keeps the queried
+partition. On the state table of a 57,600-picture day (about 61,000 items) each Query took
+about 4 s, however small its partition: `camblur status --day` reads one partition of 200
+summaries and took 13.6 s (issue 11; on DynamoDB a Query costs what its partition holds).
+
+This changes what moto's query starts from, never what it answers; moto's own `query` still
+filters, sorts, pages (1 MB, Limit, ExclusiveStartKey), projects and counts:
+
+- a Query of the table (no index) starts from the queried partition's items only;
+- a Query of an index starts from every item unsorted: moto then sorts the matches by the
+  index's keys and the table's keys, a total order, so the first sort changed nothing.
+
+Scan and everything else keep moto's `all_items()`. tests/devtools/test_moto_query.py checks
+the answers page by page against unpatched moto. Not upstream yet: a fix belongs in moto's
+Table.query; this module goes once moto has one.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from typing import Any
+
+_starting_items = threading.local()  # (table, items) moto's query sees as "all items"
+
+
+def patch() -> Any:
+    """Install the patch (idempotent); returns a function that removes it (for the tests)."""
+    from moto.dynamodb.models.table import Table
+
+    if getattr(Table.query, "_camblur_partition_query", False):
+        return lambda: None
+    original_all_items = Table.all_items
+    original_query = Table.query
+
+    def all_items(self: Table) -> list[Any]:
+        start = getattr(_starting_items, "value", None)
+        if start is not None and start[0] is self:
+            return start[1]
+        return original_all_items(self)
+
+    @functools.wraps(original_query)
+    def query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
+        if index_name:
+            items = [
+                item
+                for stored in list(self.items.values())
+                for item in (stored.values() if self.range_key_attr else [stored])
+            ]
+        elif hash_key is not None:
+            stored = self.items.get(hash_key)
+            if stored is None:
+                items = []
+            else:
+                items = list(stored.values()) if self.range_key_attr else [stored]
+        else:
+            return original_query(self, hash_key, *args, **kwargs)
+        _starting_items.value = (self, items)
+        try:
+            return original_query(self, hash_key, *args, **kwargs)
+        finally:
+            _starting_items.value = None
+
+    query._camblur_partition_query = True  # type: ignore[attr-defined]
+    Table.all_items = all_items  # type: ignore[method-assign]
+    Table.query = query  # type: ignore[method-assign]
+
+    def unpatch() -> None:
+        Table.all_items = original_all_items  # type: ignore[method-assign]
+        Table.query = original_query  # type: ignore[method-assign]
+
+    return unpatch
