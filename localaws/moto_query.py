@@ -12,6 +12,8 @@ filters, sorts, pages (1 MB, Limit, ExclusiveStartKey), projects and counts:
 - a Query of the table (no index) starts from the queried partition's items only;
 - a Query of an index starts from every item unsorted: moto then sorts the matches by the
   index's keys and the table's keys, a total order, so the first sort changed nothing.
+- a partition key value that cannot be hashed (a set, list or map: DynamoDB refuses it, moto
+  answers no items) goes to moto's own query.
 
 Scan and everything else keep moto's `all_items()`. tests/devtools/test_moto_query.py checks
 the answers page by page against unpatched moto. Not upstream yet: a fix belongs in moto's
@@ -27,6 +29,11 @@ from typing import Any
 _starting_items = threading.local()  # (table, items) moto's query sees as "all items"
 
 
+def _started(table: Any) -> bool:
+    start = getattr(_starting_items, "value", None)
+    return start is not None and start[0] is table
+
+
 def patch() -> Any:
     """Install the patch (idempotent); returns a function that removes it (for the tests)."""
     from moto.dynamodb.models.table import Table
@@ -37,9 +44,8 @@ def patch() -> Any:
     original_query = Table.query
 
     def all_items(self: Table) -> list[Any]:
-        start = getattr(_starting_items, "value", None)
-        if start is not None and start[0] is self:
-            return start[1]
+        if _started(self):
+            return _starting_items.value[1]
         return original_all_items(self)
 
     @functools.wraps(original_query)
@@ -52,7 +58,10 @@ def patch() -> Any:
                 for item in (stored.values() if self.range_key_attr else [stored])
             ]
         elif hash_key is not None:
-            stored = self.items.get(hash_key)
+            try:
+                stored = self.items.get(hash_key)
+            except TypeError:  # unhashable: moto answers it (no items)
+                return original_query(self, hash_key, *args, **kwargs)
             if stored is None:
                 items = []
             else:

@@ -181,14 +181,29 @@ def client() -> Iterator[Any]:
         yield client
 
 
-@pytest.mark.parametrize(("what", "request_"), QUERIES, ids=[what for what, _ in QUERIES])
-def test_every_page_is_moto_s_own(client: Any, what: str, request_: dict[str, Any]) -> None:
-    unpatched = pages(client, request_)
+def unpatched_and_patched(client: Any, request: dict[str, Any]) -> tuple[Any, Any]:
+    """The pages of one request without, then with, the patch (or the error each one raised)."""
+
+    def answer() -> Any:
+        try:
+            return pages(client, request)
+        except Exception as error:  # moto in-process raises what the server would answer as 500
+            return repr(error)
+
+    # patch() is a no-op if someone installed it already: the comparison would prove nothing.
+    assert not getattr(Table.query, "_camblur_partition_query", False)
+    unpatched = answer()
     unpatch = moto_query.patch()
     try:
-        patched = pages(client, request_)
+        patched = answer()
     finally:
         unpatch()
+    return unpatched, patched
+
+
+@pytest.mark.parametrize(("what", "request_"), QUERIES, ids=[what for what, _ in QUERIES])
+def test_every_page_is_moto_s_own(client: Any, what: str, request_: dict[str, Any]) -> None:
+    unpatched, patched = unpatched_and_patched(client, request_)
     assert patched == unpatched
     if what == "a day on the index, paged at 1 MB":
         assert len(patched) > 1  # the 1 MB cut really happened
@@ -220,3 +235,23 @@ def test_a_table_query_reads_only_its_partition(
         assert sorted_whole_table == [STATE]
     finally:
         unpatch()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [{"SS": ["COUNTS#2026-11-25"]}, {"L": [{"S": "COUNTS#2026-11-25"}]}, {"M": {"p": {"S": "x"}}}],
+    ids=["a set", "a list", "a map"],
+)
+def test_a_partition_key_value_that_cannot_be_one_gets_moto_s_answer(
+    client: Any, value: dict[str, Any]
+) -> None:
+    # DynamoDB refuses the request; moto answers no items. Such a value cannot be hashed to look
+    # up a partition, and the patch answered HTTP 500 (TypeError: unhashable type).
+    request = {
+        "TableName": STATE,
+        "KeyConditionExpression": "pk = :p",
+        "ExpressionAttributeValues": {":p": value},
+    }
+    unpatched, patched = unpatched_and_patched(client, request)
+    assert unpatched == [{"Items": [], "Count": 0, "ScannedCount": 0}]
+    assert patched == unpatched
