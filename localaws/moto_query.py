@@ -10,8 +10,10 @@ This changes what moto's query starts from, never what it answers; moto's own `q
 filters, sorts, pages (1 MB, Limit, ExclusiveStartKey), projects and counts:
 
 - a Query of the table (no index) starts from the queried partition's items only;
-- a Query of an index starts from every item unsorted: moto then sorts the matches by the
-  index's keys and the table's keys, a total order, so the first sort changed nothing.
+- a Query of an index starts from every item unsorted, and only its matches are put in
+  `all_items()`'s order (table keys) before moto's sort by the index's keys and the table's.
+  That sort is stable and not always total: moto does not check an index key's type as
+  DynamoDB does, and compares values alone (N 1 ties with BOOL true, sets by inclusion).
 - a partition key value that cannot be hashed (a set, list or map: DynamoDB refuses it, moto
   answers no items) goes to moto's own query.
 
@@ -34,6 +36,11 @@ def _started(table: Any) -> bool:
     return start is not None and start[0] is table
 
 
+def _table_order(item: Any) -> Any:
+    """The sort key of moto's `Table.all_items()`."""
+    return (item.hash_key, item.range_key) if item.range_key else item.hash_key
+
+
 def patch() -> Any:
     """Install the patch (idempotent); returns a function that removes it (for the tests)."""
     from moto.dynamodb.models.table import Table
@@ -42,11 +49,17 @@ def patch() -> Any:
         return lambda: None
     original_all_items = Table.all_items
     original_query = Table.query
+    original_sorted_items = Table.sorted_items
 
     def all_items(self: Table) -> list[Any]:
         if _started(self):
             return _starting_items.value[1]
         return original_all_items(self)
+
+    def sorted_items(self: Table, hash_attrs: Any, range_attrs: Any, items: list[Any]) -> Any:
+        if _started(self):  # an index's matches, unsorted: first in the order moto gives them
+            items.sort(key=_table_order)
+        return original_sorted_items(self, hash_attrs, range_attrs, items)
 
     @functools.wraps(original_query)
     def query(self: Table, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
@@ -77,9 +90,11 @@ def patch() -> Any:
     query._camblur_partition_query = True  # type: ignore[attr-defined]
     Table.all_items = all_items  # type: ignore[method-assign]
     Table.query = query  # type: ignore[method-assign]
+    Table.sorted_items = sorted_items  # type: ignore[method-assign]
 
     def unpatch() -> None:
         Table.all_items = original_all_items  # type: ignore[method-assign]
         Table.query = original_query  # type: ignore[method-assign]
+        Table.sorted_items = original_sorted_items  # type: ignore[method-assign]
 
     return unpatch
