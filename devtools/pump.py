@@ -706,33 +706,11 @@ def down(
         }
         # Terraform's plan and progress (thousands of lines) go to a log, as make up's apply.
         log = state_dir / "destroy.log"
-        with log.open("w") as output:
-            destroy = subprocess.run(
-                [
-                    "terraform",
-                    f"-chdir={terraform_dir}",
-                    "destroy",
-                    "-input=false",
-                    "-auto-approve",
-                    "-no-color",
-                ],
-                env=env,
-                check=False,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
-        lines = log.read_text(errors="replace").splitlines()
-        if destroy.returncode == 0:
-            print(
-                next((line for line in lines if line.startswith("Destroy complete")), "destroyed")
-            )
-        else:
-            print("\n".join(lines[-40:]), file=sys.stderr)
-            print(
-                f"terraform destroy failed (log {log}); stopping the endpoint anyway (it keeps "
-                "everything in memory: nothing survives it)",
-                file=sys.stderr,
-            )
+        print(f"terraform destroy of {terraform_dir} (log {log})", file=sys.stderr)
+        try:
+            _destroy(terraform_dir, env, log)
+        except OSError as error:  # no terraform, or no log: the endpoint goes all the same
+            print(f"terraform destroy could not run ({error})", file=sys.stderr)
     if embedded.stop(state_dir):
         print("embedded AWS endpoint stopped", file=sys.stderr)
     for name in ("terraform.tfstate", "terraform.tfstate.backup"):
@@ -742,6 +720,34 @@ def down(
         print(f"still running: {left}", file=sys.stderr)
         return 1
     return 0
+
+
+def _destroy(terraform_dir: Path, env: dict[str, str], log: Path) -> None:
+    with log.open("w") as output:
+        destroy = subprocess.run(
+            [
+                "terraform",
+                f"-chdir={terraform_dir}",
+                "destroy",
+                "-input=false",
+                "-auto-approve",
+                "-no-color",
+            ],
+            env=env,
+            check=False,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    lines = log.read_text(errors="replace").splitlines()
+    if destroy.returncode == 0:
+        print(next((line for line in lines if line.startswith("Destroy complete")), "destroyed"))
+        return
+    print("\n".join(lines[-40:]), file=sys.stderr)
+    print(
+        f"terraform destroy failed (log {log}); stopping the endpoint anyway (it keeps "
+        "everything in memory: nothing survives it)",
+        file=sys.stderr,
+    )
 
 
 def _server_pid(state_dir: Path) -> int | None:

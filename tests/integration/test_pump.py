@@ -154,3 +154,22 @@ def test_make_down_after_a_raw_delete_exits_0_and_leaves_no_process(
     assert not embedded._alive(server_pid), "the endpoint outlived make down"
     assert embedded.running_url(state_dir) is None
     assert not (workdir / "terraform.tfstate").exists()
+
+
+def test_make_down_without_terraform_still_stops_the_endpoint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A machine where terraform is gone (or will not start): down says so, and still stops
+    the endpoint and forgets the state, so the next make up starts clean."""
+    state_dir, workdir = tmp_path / "embedded-aws", tmp_path / "configuration"
+    workdir.mkdir()
+    (workdir / "terraform.tfstate").write_text("{}")
+    embedded.start(state_dir)
+    server_pid = int((state_dir / "pid").read_text())
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no terraform on it
+
+    assert pump.down(workdir, state_dir) == 0
+
+    assert "terraform destroy could not run" in capsys.readouterr().err
+    assert not embedded._alive(server_pid), "the endpoint outlived make down"
+    assert not (workdir / "terraform.tfstate").exists()
