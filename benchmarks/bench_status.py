@@ -52,6 +52,8 @@ import boto3  # noqa: E402
 from camblur.adapters.state import picture_pk  # noqa: E402
 from devtools.deliver import lambda_stream_record  # noqa: E402
 from localaws.embedded import embedded_aws  # noqa: E402
+from tests.support.aws import create_state_table  # noqa: E402
+from tests.support.streams import enable_stream  # noqa: E402
 
 REGION = "eu-west-1"
 TABLE = "camblur-bench-state"
@@ -64,53 +66,6 @@ LAMBDA_CONTEXT = SimpleNamespace(  # what the runtime passes (Powertools reads t
     invoked_function_arn="arn:aws:lambda:eu-west-1:123456789012:function:camblur-bench-status-counts",
     aws_request_id="00000000-0000-0000-0000-000000000000",
 )
-# What the indexes project (terraform/modules/storage/table.tf).
-CAPTURE_DAY_PROJECTION = [
-    "status",
-    "reason",
-    "refine_outcome",
-    "raw_key",
-    "raw_version_id",
-    "camera_id",
-]
-CAMERA_PROJECTION = [
-    "status",
-    "reason",
-    "refine_outcome",
-    "raw_key",
-    "raw_version_id",
-    "capture_day",
-]
-
-
-def create_table(dynamodb: Any) -> None:
-    def index(name: str, hash_key: str, range_key: str, projected: list[str]) -> dict[str, Any]:
-        return {
-            "IndexName": name,
-            "KeySchema": [
-                {"AttributeName": hash_key, "KeyType": "HASH"},
-                {"AttributeName": range_key, "KeyType": "RANGE"},
-            ],
-            "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": projected},
-        }
-
-    dynamodb.create_table(
-        TableName=TABLE,
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": name, "AttributeType": "S"}
-            for name in ("pk", "sk", "capture_day", "camera_id", "captured_at")
-        ],
-        GlobalSecondaryIndexes=[
-            index("by_capture_day", "capture_day", "pk", CAPTURE_DAY_PROJECTION),
-            index("by_camera", "camera_id", "captured_at", CAMERA_PROJECTION),
-        ],
-    )
 
 
 def picture_item(camera: int, day: date, slot: int, rand: random.Random) -> dict[str, Any]:
@@ -248,7 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     ]
     day = DAY.isoformat()
     with embedded_aws() as endpoint, tempfile.TemporaryDirectory() as folder:
-        create_table(boto3.client("dynamodb", **_client_args(endpoint)))
+        dynamodb = boto3.client("dynamodb", **_client_args(endpoint))
+        create_state_table(dynamodb, TABLE)  # keys and indexes of table.tf, and its stream
+        enable_stream(dynamodb, TABLE)
         started = time.perf_counter()
         items = seed(endpoint, args.cameras, args.pictures_per_camera, days)
         per_day = args.cameras * args.pictures_per_camera
