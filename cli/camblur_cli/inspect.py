@@ -170,14 +170,15 @@ class Inspector:
             boxes[str(box.get("source", "?"))].append(_plain(box))
         raw_versions = self._versions(self._deployment.raw_bucket, key)
         blurred_versions = self._versions(self._deployment.blurred_bucket, blurred_key)
+        state = _plain(item) if item else None
         return {
             "key": key,
-            "state": _plain(item) if item else None,
+            "state": state,
             "boxes_by_source": dict(boxes),
             "raw_versions": raw_versions,
             "blurred_key": blurred_key,
             "blurred_versions": blurred_versions,
-            "passes": _passes(_plain(item) if item else {}, raw_versions, blurred_versions),
+            "passes": _passes(state or {}, raw_versions, blurred_versions),
         }
 
     def _pictures(self, day: str | None, camera: str | None) -> Iterator[dict[str, Any]]:
