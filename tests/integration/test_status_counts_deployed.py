@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
+from camblur_cli.deployment import resolve
 from camblur_cli.main import app
 from devtools import samples
 from devtools.demo import LocalEnvironment
@@ -42,12 +42,14 @@ def status(env: LocalEnvironment, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         json.dumps({name: {"value": value} for name, value in env.deployment.outputs.items()})
     )
     monkeypatch.setenv("AWS_ENDPOINT_URL", env.aws_url)
+    # The pictures' capture day is today in the cameras' zone (Europe/Paris locally), not UTC's.
+    today = resolve("local", outputs).today().isoformat()
 
     def run(*args: str) -> dict[str, Any]:
         result = runner.invoke(
             app,
             [
-                *("status", "--camera", "counts-check", "--day", date.today().isoformat()),
+                *("status", "--camera", "counts-check", "--day", today),
                 *("--json", *args, "--env", "local", "--outputs", str(outputs)),
             ],
         )
