@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 from camblur.adapters.state import BlurStateTable, picture_pk
 from camblur.adapters.state.counts import StatusCounts, facets
 from camblur.handlers import status_counts
+from camblur.status_counts import changes_of
 from tests.support.aws import Stack
 from tests.support.lambda_context import LambdaContext
 from tests.support.live import PERSON, Live, labels_response, live_env_fixture
@@ -213,3 +214,30 @@ def test_changes_that_count_nothing_write_nothing(live_env: Live, stream: StateS
     # Then nothing is written
     assert response == {"batchItemFailures": []}
     assert table.scan(FilterExpression=Attr("pk").begins_with("COUNTS#"))["Items"] == before
+
+
+def test_a_late_copy_of_a_bucket_never_overwrites_a_newer_one(
+    live_env: Live, stream: StateStream
+) -> None:
+    """Two invocations write one bucket (a retry beside the next batch, or two shards): the
+    one that wrote first copies last. Its older copy must not replace the newer summary."""
+    keys = [key("cam-6", minute) for minute in range(40)]
+    bucket_of = {k: picture_pk(k).removeprefix("PICTURE#")[0] for k in keys}
+    first = keys[0]
+    second = next(k for k in keys[1:] if bucket_of[k] == bucket_of[first])  # the same bucket
+    counts = StatusCounts(live_env.stack.state_table)
+
+    # Given the first picture counted in its bucket, its copy not yet made (the slow writer)
+    upload(live_env, first, seed=1)
+    [(bucket, changes)] = changes_of(stream.records()).items()
+    _, late_copy = counts.apply(bucket, changes)
+    # and the second picture of that bucket counted and copied meanwhile (the fast one)
+    upload(live_env, second, seed=2)
+    assert count(live_env, stream.records()) == {"batchItemFailures": []}
+    assert kept_counts(live_env) == items_counted(live_env) == {"cam-6": Counter(LIVE_BLURRED=2)}
+
+    # When the slow writer's copy arrives
+    counts.copy_to_summary(DAY, "cam-6", [late_copy])
+
+    # Then the summary still holds the newer counts: both pictures
+    assert kept_counts(live_env) == items_counted(live_env)
